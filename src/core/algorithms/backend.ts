@@ -1,0 +1,65 @@
+// What the quantization algorithms (DefaultQuantization, AccuracyAwareQuantization) need from the
+// model + data + engine underneath. The real implementation lives in `quantization-backend.ts`;
+// unit tests drive the algorithms with scripted fakes of this interface.
+
+import type { DefaultQuantizationParams } from '../config/types';
+import type { MetricDef, ProgressFn, RevertGroup } from '../types';
+
+/** Per-channel numbers stored as plain arrays so a state is JSON-serialisable (snapshots). */
+export interface StoredQuantizer {
+  scale: number[];
+  zeroPoint: number[];
+  qmin: number;
+  qmax: number;
+  dtype: 'int8' | 'uint8';
+  low: number[];
+  high: number[];
+}
+
+/**
+ * A quantized configuration of the model: which quantizers are on, their grids, and the bias
+ * corrections applied. Small and JSON-serialisable: a snapshot holds it, not a network.
+ */
+export interface QuantState {
+  /** The DefaultQuantization parameters this state was produced with (preset, estimator, …). */
+  params: DefaultQuantizationParams;
+  /** Quantizer ids that are currently on. */
+  enabled: string[];
+  /** Grid of every quantizer produced by the base algorithm (on or off). */
+  quantizers: Record<string, StoredQuantizer>;
+  /** Corrected biases by node name (FastBiasCorrection), applied while the node's weight quantizer is on. */
+  biases: Record<string, number[]>;
+}
+
+/** Metric values over a set of samples. */
+export interface EvalResult {
+  /** Sample indices evaluated (ascending), into the validation dataset. */
+  indices: number[];
+  /** Aggregate value per metric name over `indices`. */
+  metrics: Record<string, number>;
+  /** Per-sample value per metric name, aligned with `indices`. */
+  perSample: Record<string, number[]>;
+}
+
+export interface QuantizationBackend {
+  /** Number of validation samples. */
+  readonly datasetSize: number;
+  /** Metrics available on this data (with direction), in config order. */
+  metricDefs(): MetricDef[];
+  /** Evaluate FP32 (`state` null) or a quantized state on `indices` (null = all samples). */
+  evaluate(state: QuantState | null, indices: number[] | null, progress?: ProgressFn): Promise<EvalResult>;
+  /** Run the base algorithm (statistics, ranges, bias correction) from the FP32 model. */
+  quantize(params: DefaultQuantizationParams, progress?: ProgressFn): Promise<QuantState>;
+  /** Revert groups among the state's enabled quantizers, in graph (topological) order of their seed. */
+  groups(state: QuantState): RevertGroup[];
+  /** Quantizable ops that currently run quantized (POT's get_num_of_quantized_ops). */
+  quantizedOps(state: QuantState): string[];
+  /** Counters for the report. */
+  counts(): { inferences: number; sessions: number };
+}
+
+/** A state with one group's quantizers switched off (pure). */
+export function revertGroup(state: QuantState, group: RevertGroup): QuantState {
+  const off = new Set(group.quantizers);
+  return { ...state, enabled: state.enabled.filter((q) => !off.has(q)) };
+}

@@ -1,0 +1,182 @@
+// The resumable run state of AccuracyAwareQuantization and its result/report types. Everything is
+// plain JSON: a snapshot is this object, not a network.
+
+import type { AccuracyAwareParams } from '../config/types';
+import type { ProgressFn } from '../types';
+import type { QuantState } from './backend';
+import type { Direction, Metrics } from './drop';
+import type { RankedGroup } from './ranking';
+import type { Guess } from './tuning';
+
+export type AaqStatus = 'met' | 'not-met' | 'max-iter' | 'all-reverted';
+
+export type AaqPhase =
+  | 'baseline'
+  | 'quantize'
+  | 'mixed'
+  | 'fp32-subset'
+  | 'tuning'
+  | 'tuning-apply'
+  | 'rank'
+  | 'iterate'
+  | 'done';
+
+/** A fully evaluated state: aggregate metrics and drops on the whole set, per-sample values on `diffSubset`. */
+export interface Evaluated {
+  state: QuantState;
+  metrics: Metrics;
+  drop: Metrics;
+  /** Per-sample values per metric, aligned with `AaqRunState.diffSubset`. */
+  perSample: Record<string, number[]>;
+}
+
+export interface RevertedGroup {
+  group: string;
+  ops: string[];
+}
+
+export interface HistoryEntry {
+  iteration: number;
+  /** Seed id of the group reverted in this iteration. */
+  group: string;
+  ops: string[];
+  /** Metric optimised during this iteration. */
+  metric: string;
+  metrics: Metrics;
+  drop: Metrics;
+  /** The reverted state was kept (false: rolled back, or the loop's last evaluation was not kept). */
+  accepted: boolean;
+  rolledBack: boolean;
+  /** A new ranking was computed after this iteration. */
+  reranked: boolean;
+  /** Metric switched to after this iteration (its own drop was within threshold). */
+  switchedTo?: string;
+}
+
+export interface RankingRecord {
+  /** 0 = initial ranking on the fully quantized model. */
+  afterIteration: number;
+  metric: string;
+  subsetSize: number;
+  /** Dataset indices of the ranking subset (ascending). */
+  subset: number[];
+  /** Best first (POT's order); the loop walks this list. */
+  scores: { group: string; score: number }[];
+}
+
+export interface TuningRun {
+  guess: Guess;
+  label: string;
+  metrics: Metrics;
+  error: number;
+}
+
+export interface TuningState {
+  /** Hardest-sample subset (dataset indices) the grid is scored on. */
+  subset: number[];
+  /** Index of the space being run and of the next guess in it. */
+  space: number;
+  next: number;
+  /** Best guess when the current space started (POT appends it to every guess of the space). */
+  spaceExtra: Guess;
+  ref: Metrics | null;
+  runs: TuningRun[];
+  /** Best run so far; its state is dropped once applied (tuning-apply). */
+  best: { error: number; guess: Guess; state: QuantState | null; run: number } | null;
+  /** Set by tuning-apply: the best configuration's full evaluation and whether it was kept. */
+  applied?: { metrics: Metrics; drop: Metrics; kept: boolean };
+}
+
+export interface LoopState {
+  /** Quantized ops when the search started (POT's M in "K out of M"). */
+  quantizedOpsTotal: number;
+  groupsTotal: number;
+  /** Drops of the state the search started from (POT's `original_accuracy_drop`). */
+  originalDrop: Metrics;
+  metricToOptimize: string;
+  accuracyDrop: number;
+  isStepBack: boolean;
+  /** Remaining ranking, best first. */
+  ranking: RankedGroup[];
+  /** Iterations performed. */
+  iteration: number;
+  /** Groups reverted in the current state, in order. */
+  reverted: RevertedGroup[];
+  /** Seed ids of rolled-back groups (excluded from rankings with `exclude_rolled_back`). */
+  rolledBack: string[];
+}
+
+export type CandidateSource = 'quantized' | 'mixed' | 'tuned' | 'iteration';
+
+/** A fully evaluated state remembered for `return_best`. */
+export interface Candidate {
+  source: CandidateSource;
+  iteration: number;
+  key: number;
+  met: boolean;
+  state: QuantState;
+  metrics: Metrics;
+  drop: Metrics;
+  reverted: RevertedGroup[];
+}
+
+export interface AaqRunState {
+  version: 1;
+  phase: AaqPhase;
+  /** The parameters of the run (a resumed run must be given the same). */
+  params: AccuracyAwareParams;
+  datasetSize: number;
+  metrics: { name: string; direction: Direction; baselineValue?: number }[];
+  prng: number;
+  baseline: Metrics | null;
+  thresholds: Metrics | null;
+  /** Indices whose per-sample values are kept (POT's diff_subset), ascending. */
+  diffSubset: number[];
+  fp32PerSample: Record<string, number[]> | null;
+  quantized: { metrics: Metrics; drop: Metrics } | null;
+  mixed: { metrics: Metrics; drop: Metrics } | null;
+  current: Evaluated | null;
+  tuning: TuningState | null;
+  loop: LoopState | null;
+  best: Candidate | null;
+  history: HistoryEntry[];
+  rankings: RankingRecord[];
+  messages: string[];
+  status: AaqStatus | null;
+}
+
+export interface AaqOptions {
+  /** Continue from a checkpointed state (same backend model/data and same params). */
+  resumeFrom?: AaqRunState;
+  /** Called with a copy of the state after every completed step. */
+  checkpoint?: (state: AaqRunState) => void | Promise<void>;
+  progress?: ProgressFn;
+  log?: (message: string) => void;
+}
+
+export interface AaqResult {
+  state: QuantState;
+  baseline: Metrics;
+  /** Default quantization (before mixed preset / tuning / the search). */
+  quantized: Metrics;
+  final: Metrics;
+  drop: Metrics;
+  thresholds: Metrics;
+  metrics: { name: string; direction: Direction; baselineValue?: number }[];
+  reverted: RevertedGroup[];
+  groupsTotal: number;
+  quantizedOpsTotal: number;
+  history: HistoryEntry[];
+  rankings: RankingRecord[];
+  messages: string[];
+  status: AaqStatus;
+  options: { return_best: boolean; exclude_rolled_back: boolean };
+  /** Which evaluated state was returned (the last one, or the best with `return_best`). */
+  selected: { source: CandidateSource; iteration: number; best: boolean };
+  mixed: { metrics: Metrics; drop: Metrics; applied: boolean } | null;
+  tuning: { runs: TuningRun[]; bestRun: number; applied: boolean; metrics: Metrics; drop: Metrics } | null;
+  /** Size of the per-sample comparison subset (N, or int(N × metric_subset_ratio) with baseline values). */
+  diffSubsetSize: number;
+  /** Metrics are agreement@top1 only: relative to the FP32 model, no labels needed. */
+  labelFree: boolean;
+}

@@ -1,0 +1,116 @@
+// The POT configuration, after parsing and with every default filled in.
+// Key names are POT's (see shared docs: pot-config-format.md, pot-aaq-reference.md §1, §2.1).
+
+import type { MetricName, Preset, QuantMode } from '../types';
+
+export type TargetDevice = 'ANY' | 'CPU' | 'GPU' | 'VPU' | 'GNA' | 'CPU_SPR';
+
+export interface RangeEstimatorSide {
+  type?: 'min' | 'max' | 'abs_max' | 'quantile' | 'abs_quantile';
+  aggregator?: 'mean' | 'max' | 'min' | 'median' | 'mean_no_outliers' | 'median_no_outliers' | 'hl_estimator';
+  outlier_prob?: number;
+  clipping_value?: number;
+}
+
+export interface RangeEstimatorConfig {
+  /** POT's named estimator preset: 'default' or 'quantile'. */
+  preset?: 'default' | 'quantile';
+  min?: RangeEstimatorSide;
+  max?: RangeEstimatorSide;
+}
+
+export interface QuantizerOverride {
+  mode?: QuantMode;
+  granularity?: 'pertensor' | 'perchannel';
+  bits?: number;
+  range_estimator?: RangeEstimatorConfig;
+}
+
+export interface IgnoredScope {
+  /** Node names. */
+  scope: string[];
+  /** Op types (ONNX or POT names), with optional attribute filters. */
+  operations: { type: string; attributes?: Record<string, unknown> }[];
+  skip_model?: boolean;
+}
+
+export interface DefaultQuantizationParams {
+  preset: Preset;
+  /** Number of calibration samples; POT: whole dataset, we default to 300 (NNCF), clamped to N. */
+  stat_subset_size: number;
+  target_device: TargetDevice;
+  ignored: IgnoredScope;
+  model_type: 'transformer' | null;
+  range_estimator: RangeEstimatorConfig;
+  activations: QuantizerOverride;
+  weights: QuantizerOverride;
+  use_fast_bias: boolean;
+  /** Extension: switch bias correction off entirely. */
+  bias_correction: boolean;
+  shuffle_data: boolean;
+  seed: number;
+  inplace_statistics: boolean;
+}
+
+export interface MetricConfig {
+  name: MetricName;
+  /** POT: `type` defaults to `name`. */
+  type?: MetricName;
+  baseline_value?: number;
+}
+
+export interface AccuracyAwareParams extends DefaultQuantizationParams {
+  ranking_subset_size: number | null; // null → min(N, 300)
+  max_iter_num: number | null; // null → unbounded (number of groups)
+  maximal_drop: number;
+  drop_type: 'absolute' | 'relative';
+  use_prev_if_drop_increase: boolean;
+  base_algorithm: 'DefaultQuantization';
+  convert_to_mixed_preset: boolean;
+  metrics: MetricConfig[] | null; // null → every metric the engine reports
+  metric_subset_ratio: number;
+  tune_hyperparams: boolean;
+  annotation_free: boolean;
+  /** Fixes of POT's known flaws (off by default = POT's behaviour). */
+  return_best: boolean;
+  exclude_rolled_back: boolean;
+}
+
+export interface PreprocessingStep {
+  type: 'resize' | 'crop' | 'normalization';
+  size?: number;
+  dst_height?: number;
+  dst_width?: number;
+  mean?: number | number[];
+  std?: number | number[];
+}
+
+export interface DatasetConfig {
+  data_source: string;
+  labels?: string;
+  color: 'rgb' | 'bgr' | 'gray';
+  layout?: 'NCHW' | 'NHWC';
+  preprocessing: PreprocessingStep[];
+}
+
+export interface EngineConfig {
+  type: 'accuracy_checker' | 'simplified';
+  dataset: DatasetConfig;
+  metrics: MetricConfig[];
+}
+
+export type AlgorithmConfig =
+  | { name: 'DefaultQuantization'; params: DefaultQuantizationParams }
+  | { name: 'AccuracyAwareQuantization'; params: AccuracyAwareParams };
+
+export interface PotConfig {
+  model: { model_name: string; model: string };
+  engine: EngineConfig;
+  compression: { target_device: TargetDevice; algorithms: AlgorithmConfig[] };
+}
+
+export interface ParsedConfig {
+  config: PotConfig;
+  /** Keys POT knows but we ignore, and other non-fatal notes, each naming the key. */
+  warnings: string[];
+}
