@@ -17,7 +17,7 @@ export function fnv1a64(bytes: Uint8Array, seed?: bigint): string {
   let hi = Number(h >> 32n) >>> 0;
   let lo = Number(h & 0xffffffffn) >>> 0;
   for (let i = 0; i < bytes.length; i++) {
-    lo ^= bytes[i];
+    lo = (lo ^ bytes[i]) >>> 0;
     // multiply by the FNV prime 0x100000001b3 = 2^40 + 0x1b3
     const loMul = lo * 0x1b3;
     const carry = Math.floor(loMul / 0x100000000);

@@ -46,7 +46,8 @@ export function readTensor(t: TensorProto): TensorData {
     if (raw.byteLength !== n * C.BYTES_PER_ELEMENT) {
       throw new QuantizeError(`tensor '${name}' has ${raw.byteLength} bytes of raw data for shape [${dims}]`, { field: `tensor ${name}`, expected: `${n * C.BYTES_PER_ELEMENT} bytes` });
     }
-    const copy = raw.slice(); // aligned copy
+    const copy = new Uint8Array(raw.byteLength); // aligned copy (raw may be a Node Buffer view)
+    copy.set(raw);
     return { type, dims, data: new C(copy.buffer, 0, n) };
   }
   const out = new C(n);

@@ -58,6 +58,11 @@ export class GroupFinder {
     return (prod.input ?? []).flatMap((_, j) => this.feeding(prod.name ?? '', j, enabled, seen));
   }
 
+  /** True when quantizer `id` feeds input `k` of node `name` (directly or above agnostic ops). */
+  feedsInput(id: string, name: string, k: number): boolean {
+    return this.feeding(name, k, new Set(this.specs.keys())).includes(id);
+  }
+
   /** The closure group seeded by quantizer `seed`, among `enabled` quantizers. */
   groupOf(seed: string, enabled: Set<string>): RevertGroup {
     const cut = new Set<string>([seed]);

@@ -6,6 +6,7 @@ import { attrInt } from '../onnx/attributes';
 import { elementTypes } from '../onnx/elem-types';
 import { GraphIndex } from '../onnx/graph';
 import { DataType, toNum, type ModelProto, type NodeProto } from '../onnx/proto';
+import { readTensor } from '../onnx/tensor';
 import type { QuantMode, QuantizerSpec } from '../types';
 import { ACTIVATION_ONLY_OPS, AGNOSTIC_OPS, ELTWISE_OPS, POT_TO_ONNX, TRANSFORMER_IGNORED, WEIGHTED_OPS, isQuantizableOp } from './hardware';
 import { quantizerModes } from './presets';
@@ -196,8 +197,8 @@ export function fusedActivationNodes(idx: GraphIndex): string[] {
   const scalar = (t: string) => {
     const init = idx.initializers.get(t);
     if (!init || (init.dims ?? []).map(toNum).reduce((a, b) => a * b, 1) !== 1) return undefined;
-    const raw = init.rawData?.length ? new Float32Array(init.rawData.slice().buffer)[0] : init.floatData?.[0];
-    return init.dataType === DataType.FLOAT ? raw : undefined;
+    if (init.dataType !== DataType.FLOAT) return undefined;
+    return (readTensor(init).data as Float32Array)[0];
   };
   const isRelu6Of3 = (t: string): string | undefined => {
     // Clip(Add(x, 3), 0, 6) → returns the Add node name and x

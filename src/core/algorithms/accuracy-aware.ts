@@ -1,0 +1,136 @@
+// AccuracyAwareQuantization (POT AccuracyAwareCommon) as a resumable state machine.
+//
+// The run is a sequence of steps (baseline, quantized eval, mixed preset, FP32 subset, each
+// tuning run, tuning apply, each ranking, each iteration). After every step the whole run state —
+// plain JSON, see `AaqRunState` — goes to `checkpoint`; `runAccuracyAware(..., {resumeFrom})`
+// continues from any such state and ends with the same result as an uninterrupted run. Every
+// step starts from a JSON copy of the state, so an uninterrupted run and a resumed one see
+// byte-identical inputs.
+
+import type { AccuracyAwareParams } from '../config/types';
+import { QuantizeError } from '../types';
+import type { QuantizationBackend } from './backend';
+import { isLabelFree, resolveMetrics, type MetricSpec } from './drop';
+import { emit, selectReturned, type AaqContext } from './aaq-context';
+import { stepIterate, stepRank } from './aaq-loop';
+import { stepBaseline, stepFp32Subset, stepMixed, stepQuantize, stepTuning, stepTuningApply } from './aaq-setup';
+import type { AaqOptions, AaqPhase, AaqResult, AaqRunState } from './history';
+import { clone, stableStringify } from './params';
+import { seedState } from './prng';
+
+export type { AaqOptions, AaqResult, AaqRunState } from './history';
+
+const STEPS: Record<Exclude<AaqPhase, 'done'>, (ctx: AaqContext, s: AaqRunState) => Promise<void>> = {
+  baseline: stepBaseline,
+  quantize: stepQuantize,
+  mixed: stepMixed,
+  'fp32-subset': stepFp32Subset,
+  tuning: stepTuning,
+  'tuning-apply': stepTuningApply,
+  rank: stepRank,
+  iterate: stepIterate,
+};
+
+/** A fresh run state (phase `baseline`). */
+export function initialRunState(backend: QuantizationBackend, params: AccuracyAwareParams): AaqRunState {
+  const specs = resolveMetrics(backend.metricDefs(), params.metrics);
+  return {
+    version: 1,
+    phase: 'baseline',
+    params: clone(params),
+    datasetSize: backend.datasetSize,
+    metrics: specs,
+    prng: seedState(params.seed),
+    baseline: null,
+    thresholds: null,
+    diffSubset: [],
+    fp32PerSample: null,
+    quantized: null,
+    mixed: null,
+    current: null,
+    tuning: null,
+    loop: null,
+    best: null,
+    history: [],
+    rankings: [],
+    messages: [],
+    status: null,
+  };
+}
+
+function checkResumable(state: AaqRunState, backend: QuantizationBackend, params: AccuracyAwareParams, specs: MetricSpec[]): void {
+  if (state.version !== 1) throw new QuantizeError(`unsupported AAQ snapshot version ${String(state.version)}`, { expected: '1' });
+  if (state.datasetSize !== backend.datasetSize) {
+    throw new QuantizeError(`the snapshot was taken on ${state.datasetSize} validation samples, the data has ${backend.datasetSize}`);
+  }
+  if (stableStringify(state.params) !== stableStringify(params)) {
+    throw new QuantizeError('the snapshot was taken with different AccuracyAwareQuantization parameters', { field: 'params' });
+  }
+  if (stableStringify(state.metrics) !== stableStringify(specs)) {
+    throw new QuantizeError('the snapshot was taken with different metrics', { field: 'metrics' });
+  }
+}
+
+/**
+ * Run AccuracyAwareQuantization (or continue a checkpointed run). Never throws because the target
+ * was missed: the result's `status` and `messages` say so, as POT does.
+ */
+export async function runAccuracyAware(
+  backend: QuantizationBackend,
+  params: AccuracyAwareParams,
+  opts: AaqOptions = {},
+): Promise<AaqResult> {
+  const specs = resolveMetrics(backend.metricDefs(), params.metrics);
+  const ctx: AaqContext = { backend, params, specs, progress: opts.progress, log: opts.log ?? (() => {}) };
+  let text: string;
+  if (opts.resumeFrom) {
+    checkResumable(opts.resumeFrom, backend, params, specs);
+    text = JSON.stringify(opts.resumeFrom);
+  } else {
+    text = JSON.stringify(initialRunState(backend, params));
+  }
+  for (;;) {
+    const s = JSON.parse(text) as AaqRunState;
+    if (s.phase === 'done') {
+      emit(ctx, 'done', 1, 1, s.status ?? undefined);
+      return buildResult(ctx, s);
+    }
+    await STEPS[s.phase](ctx, s);
+    text = JSON.stringify(s);
+    if (opts.checkpoint) await opts.checkpoint(JSON.parse(text) as AaqRunState);
+  }
+}
+
+/** The result of a finished run state. */
+export function buildResult(ctx: AaqContext, s: AaqRunState): AaqResult {
+  if (s.phase !== 'done' || !s.status || !s.current || !s.baseline || !s.thresholds || !s.quantized) {
+    throw new Error('buildResult needs a finished run state');
+  }
+  const sel = selectReturned(ctx, s);
+  const t = s.tuning;
+  return {
+    state: sel.state,
+    baseline: s.baseline,
+    quantized: s.quantized.metrics,
+    final: sel.metrics,
+    drop: sel.drop,
+    thresholds: s.thresholds,
+    metrics: s.metrics,
+    reverted: sel.reverted,
+    groupsTotal: s.loop?.groupsTotal ?? ctx.backend.groups(sel.state).length,
+    quantizedOpsTotal: s.loop?.quantizedOpsTotal ?? ctx.backend.quantizedOps(sel.state).length,
+    history: s.history,
+    rankings: s.rankings,
+    messages: s.messages,
+    status: s.status,
+    options: { return_best: ctx.params.return_best, exclude_rolled_back: ctx.params.exclude_rolled_back },
+    selected: { source: sel.source, iteration: sel.iteration, best: sel.best },
+    mixed: s.mixed ? { ...s.mixed, applied: true } : null,
+    tuning:
+      t && t.applied && t.best
+        ? { runs: t.runs, bestRun: t.best.run, applied: t.applied.kept, metrics: t.applied.metrics, drop: t.applied.drop }
+        : null,
+    diffSubsetSize: s.diffSubset.length,
+    labelFree: isLabelFree(ctx.specs),
+  };
+}
