@@ -1,0 +1,187 @@
+// The `aaq` command line: `aaq eval` and `aaq quantize` (see README).
+import { Command, Option } from 'commander';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { runAccuracyAware } from '../core/algorithms/accuracy-aware';
+import { runDefaultQuantization } from '../core/algorithms/default-quantization';
+import type { AaqResult, AaqRunState } from '../core/algorithms/history';
+import type { QuantState } from '../core/algorithms/backend';
+import { encodeModel } from '../core/onnx/proto';
+import { layerTable, quantizerCounts, revertedAtFromHistory, summaryText, type RunReport } from '../core/report';
+import { QuantizeError, type RunEvent } from '../core/types';
+import { FileSnapshotStore } from '../node/file-store';
+import { prepareRun, type RunSetup, type RunSetupOptions } from '../node/run-setup';
+
+const VERSION = '0.1.0';
+
+function progressPrinter(quiet: boolean): (e: RunEvent) => void {
+  let last = 0;
+  let lastStage = '';
+  return (e) => {
+    if (quiet) return;
+    const now = Date.now();
+    if (e.stage === lastStage && now - last < 1000 && e.done < e.total) return;
+    last = now;
+    lastStage = e.stage;
+    process.stderr.write(`[${e.stage}] ${e.done}/${e.total}${e.message ? ' ' + e.message : ''}\n`);
+  };
+}
+
+interface CommonOpts {
+  model?: string;
+  config: string;
+  data?: string;
+  engine: 'native' | 'wasm';
+  batch: string;
+  mode: 'switchable' | 'session-per-config';
+  threads?: string;
+  quiet?: boolean;
+}
+
+function setupOptions(o: CommonOpts): RunSetupOptions {
+  const batch = Number(o.batch);
+  if (!Number.isInteger(batch) || batch < 1) throw new QuantizeError(`--batch ${o.batch}`, { expected: 'a positive integer' });
+  return { config: o.config, model: o.model, data: o.data, engine: o.engine, batch, mode: o.mode, threads: o.threads ? Number(o.threads) : undefined };
+}
+
+function warn(setup: RunSetup, quiet?: boolean): void {
+  if (quiet) return;
+  for (const w of [...setup.parsed.warnings, ...setup.dataset.warnings]) process.stderr.write(`warning: ${w}\n`);
+}
+
+async function cmdEval(o: CommonOpts): Promise<void> {
+  const setup = await prepareRun(setupOptions(o));
+  warn(setup, o.quiet);
+  const r = await setup.backend.evaluate(null, null, progressPrinter(!!o.quiet));
+  const out = { model: setup.modelPath, samples: setup.dataset.size, engine: setup.engine.backend, metrics: r.metrics, counts: setup.backend.counts() };
+  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+  await setup.backend.dispose();
+  await setup.engine.dispose();
+}
+
+interface QuantizeOpts extends CommonOpts {
+  out: string;
+  report?: string;
+  resume?: string;
+  snapshots?: string;
+}
+
+async function cmdQuantize(o: QuantizeOpts): Promise<void> {
+  const t0 = performance.now();
+  const setup = await prepareRun(setupOptions(o));
+  warn(setup, o.quiet);
+  const progress = progressPrinter(!!o.quiet);
+  const log = (m: string) => !o.quiet && process.stderr.write(`${m}\n`);
+  const { algorithm, backend } = setup;
+  let state: QuantState;
+  let baseline: Record<string, number>, quantized: Record<string, number>, final: Record<string, number>, drop: Record<string, number>;
+  let labelFree = false;
+  let aaq: AaqResult | undefined;
+  let priorCounts = { inferences: 0, sessions: 0 };
+  if (algorithm.name === 'DefaultQuantization') {
+    const r = await runDefaultQuantization(backend, algorithm.params, { progress, log });
+    ({ state, baseline, quantized, drop } = r);
+    final = r.quantized;
+    labelFree = r.labelFree;
+  } else {
+    const dir = resolve(o.resume ?? o.snapshots ?? `${o.out}.run`);
+    const store = new FileSnapshotStore(dir);
+    let resumeFrom: AaqRunState | undefined;
+    if (o.resume) {
+      const meta = await store.get<{ fingerprints: RunSetup['fingerprints']; counts: typeof priorCounts }>('run', 'meta');
+      resumeFrom = await store.get<AaqRunState>('run', 'state');
+      if (!meta || !resumeFrom) throw new QuantizeError('no run snapshot in this folder', { file: dir, expected: 'a folder written by aaq quantize (--snapshots)' });
+      for (const k of ['model', 'data', 'config'] as const) {
+        if (meta.fingerprints[k] !== setup.fingerprints[k]) {
+          throw new QuantizeError(`the snapshot was taken with a different ${k}; refusing to resume`, { file: dir, expected: `the same ${k} as the interrupted run` });
+        }
+      }
+      priorCounts = meta.counts;
+      log(`resuming from phase '${resumeFrom.phase}' (${resumeFrom.history.length} iterations done)`);
+    } else {
+      await store.delete('run');
+      await store.put('run', 'meta', { fingerprints: setup.fingerprints, counts: priorCounts });
+    }
+    aaq = await runAccuracyAware(backend, algorithm.params, {
+      resumeFrom, progress, log,
+      checkpoint: async (s) => {
+        const c = backend.counts();
+        await store.put('run', 'meta', { fingerprints: setup.fingerprints, counts: { inferences: priorCounts.inferences + c.inferences, sessions: priorCounts.sessions + c.sessions } });
+        await store.put('run', 'state', s);
+      },
+    });
+    ({ state, baseline, quantized, final, drop, labelFree } = aaq);
+  }
+  const tExport = performance.now();
+  const bytes = encodeModel(backend.exportModel(state));
+  mkdirSync(dirname(resolve(o.out)), { recursive: true });
+  writeFileSync(o.out, bytes);
+  backend.timings.export = performance.now() - tExport;
+  const c = backend.counts();
+  const quantizedOps = new Set(backend.quantizedOps(state));
+  const report: RunReport = {
+    tool: 'aaq-studio', version: VERSION, algorithm: algorithm.name,
+    model: { name: setup.parsed.config.model.model_name || basename(setup.modelPath), path: setup.modelPath, fingerprint: setup.fingerprints.model, bytes: setup.modelBytes.byteLength, quantized_bytes: bytes.byteLength },
+    data: { fingerprint: setup.fingerprints.data, size: setup.dataset.size },
+    engine: { backend: setup.engine.backend, label: setup.engine.label, mode: backend.mode },
+    params: algorithm.params, seed: algorithm.params.seed,
+    baseline: { metrics: baseline }, quantized: { metrics: quantized }, final: { metrics: final }, drop,
+    label_free: labelFree,
+    groups_total: aaq ? aaq.groupsTotal : backend.groups(state).length,
+    reverted: aaq ? aaq.reverted.map((r) => ({ group: r.group, ops: r.ops })) : [],
+    layers: layerTable(backend.placement.ops, quantizedOps, aaq ? revertedAtFromHistory(aaq) : new Map()),
+    quantizers: quantizerCounts(backend.quantizerSpecs(), state),
+    counts: { inferences: priorCounts.inferences + c.inferences, sessions: priorCounts.sessions + c.sessions },
+    timings: { ...backend.timings, total: performance.now() - t0 },
+    warnings: [...setup.parsed.warnings, ...setup.dataset.warnings],
+  };
+  if (aaq) {
+    const { state: _s, baseline: _b, final: _f, drop: _d, reverted: _r, groupsTotal: _g, ...rest } = aaq;
+    report.aaq = rest;
+  }
+  if (o.report) {
+    mkdirSync(dirname(resolve(o.report)), { recursive: true });
+    writeFileSync(o.report, JSON.stringify(report, null, 2) + '\n');
+  }
+  process.stdout.write(summaryText(report) + '\n');
+  await backend.dispose();
+  await setup.engine.dispose();
+}
+
+function common(cmd: Command): Command {
+  return cmd
+    .requiredOption('-c, --config <file>', 'POT config file (JSON with comments)')
+    .option('-m, --model <file>', 'FP32 .onnx model (overrides model.model)')
+    .option('-d, --data <path>', 'validation data: image folder, .npy or IDX file (overrides engine.dataset.data_source)')
+    .addOption(new Option('-e, --engine <kind>', 'inference engine').choices(['native', 'wasm']).default('native'))
+    .addOption(new Option('--mode <mode>', 'how candidate configurations are evaluated').choices(['switchable', 'session-per-config']).default('switchable'))
+    .option('-b, --batch <n>', 'batch size', '16')
+    .option('--threads <n>', 'intra-op threads (native engine)')
+    .option('-q, --quiet', 'no progress on stderr');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('aaq').version(VERSION).description('Accuracy-aware INT8 post-training quantization of ONNX models (OpenVINO POT AccuracyAwareQuantization)');
+  program.exitOverride();
+  common(program.command('eval').description('evaluate the FP32 model on the configured data; prints the metrics as JSON')).action(cmdEval);
+  common(program.command('quantize').description('run the configured algorithm and write a QDQ model and a report'))
+    .requiredOption('-o, --out <file>', 'output QDQ .onnx model')
+    .option('-r, --report <file>', 'JSON report')
+    .option('--snapshots <dir>', 'where run snapshots go (default: <out>.run)')
+    .option('--resume <dir>', 'continue the interrupted run whose snapshots are in <dir>')
+    .action(cmdQuantize);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    const err = e as Error & { code?: string; exitCode?: number };
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    if (err.code?.startsWith('commander.')) return err.exitCode ?? 2;
+    if (err instanceof QuantizeError) process.stderr.write(`aaq: ${err.message}\n`);
+    else process.stderr.write(`aaq: internal error: ${err.message}\n${process.env.AAQ_DEBUG ? err.stack + '\n' : ''}`);
+    return err instanceof QuantizeError ? 1 : 2;
+  }
+}
+
+const isMain = process.argv[1] && /(^|[\\/])(main\.ts|aaq(\.mjs)?)$/.test(process.argv[1]);
+if (isMain) main(process.argv.slice(2)).then((code) => process.exit(code));
