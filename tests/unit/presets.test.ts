@@ -91,7 +91,7 @@ describe('mixedPresetParams (get_mixed_preset_config)', () => {
   });
 
   it('leaves unset modes unset, so the mixed preset decides', () => {
-    const m = mixedPresetParams({ preset: 'accuracy', weights: {}, activations: {} });
+    const m = mixedPresetParams(p({ preset: 'accuracy', weights: {}, activations: {} }));
     expect(m.weights?.mode).toBeUndefined();
     expect(m.activations?.mode).toBeUndefined();
     const modes = quantizerModes(m);

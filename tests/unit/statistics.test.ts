@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TensorStatsCollector } from '../../src/core/quant/statistics';
 import {
-  activationEstimator, aggregateEstimator, aggregateMatrix, hodgesLehmann, medianSorted, noOutliers,
+  activationEstimator, aggregateEstimator, clippingOptions, aggregateMatrix, hodgesLehmann, medianSorted, noOutliers,
   quantileSorted, sampleStatFor, sampleStatsFor, weightEstimator,
 } from '../../src/core/quant/estimators';
 import { symmetricActivationParams } from '../../src/core/quant/ranges';
@@ -62,6 +62,15 @@ describe('aggregators', () => {
     }
   });
 
+  it('hl_estimator is exact on values spanning many magnitudes and both signs', () => {
+    const x = [-1, 1e-300, 3e10, -2.5e-8, 0, 7, -7, 1e-5, -1e10, 0.1];
+    const sums: number[] = [];
+    for (let i = 0; i < x.length; i++) for (let j = 0; j < i; j++) sums.push(x[i] + x[j]);
+    sums.sort((a, b) => a - b);
+    expect(hodgesLehmann(x)).toBe(0.5 * medianSorted(sums));
+    expect(hodgesLehmann([-3, -1])).toBe(-2);
+  });
+
   it('mean_no_outliers / median_no_outliers drop values outside the 1%–99% quantiles', () => {
     // x = 1..99 and 1000 (100 values): q(0.01) = 1.99, q(0.99) = 99 + 0.01·901 = 108.01
     // kept: 2..99 → mean 50.5, median 50.5 (plain mean would be 59.5)
@@ -115,6 +124,7 @@ describe('range estimator resolution (POT range_estimator.py)', () => {
   it('user overrides merge over the preset; the activations block replaces the global one', () => {
     const e = activationEstimator({ range_estimator: { max: { aggregator: 'max', clipping_value: 6 } } }, 'pertensor', 'symmetric');
     expect(e.max).toEqual({ type: 'abs_max', aggregator: 'max', clipping_value: 6, granularity: 'pertensor' });
+    expect(clippingOptions(e)).toEqual({ clipMax: 6 });
     const r = activationEstimator(
       { range_estimator: { preset: 'quantile' }, activations: { range_estimator: { max: { aggregator: 'median' } } } },
       'pertensor', 'asymmetric');

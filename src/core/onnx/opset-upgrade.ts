@@ -7,7 +7,7 @@
 // refused with a QuantizeError naming the node and the op.
 import { QuantizeError } from '../types';
 import { attrFloat, attrInt, attrInts, attrString, findAttr } from './attributes';
-import { elemTypeOf } from './elemtype';
+import { elementTypes } from './elem-types';
 import { GraphIndex } from './graph';
 import { AttrType, DataType, cloneModel, onnx, opsetVersion, setOpsetVersion, toNum, type GraphProto, type ModelProto, type NodeProto, type TensorProto } from './proto';
 import { makeTensor, readTensor, toFloat32 } from './tensor';
@@ -74,6 +74,7 @@ class Upgrader {
   private readonly names = new Set<string>();
   private readonly newInits: TensorProto[] = [];
   private readonly usedAnywhere = new Set<string>();
+  private types?: Map<string, number>;
 
   constructor(private readonly model: ModelProto, private readonly from: number, private readonly target: number, private readonly report: UpgradeReport) {
     this.idx = new GraphIndex(model);
@@ -175,7 +176,7 @@ class Upgrader {
 
   /** A scalar initializer of the element type of `tensor` (float32 when it cannot be told). */
   private scalarLike(n: NodeProto, tensor: string, base: string, value: number): string {
-    const type = elemTypeOf(this.idx, tensor) ?? DataType.FLOAT;
+    const type = (this.types ??= elementTypes(this.idx)).get(tensor) || DataType.FLOAT;
     return this.constant(base, (name) => {
       switch (type) {
         case DataType.FLOAT: return makeTensor(name, 'float32', [], [value]);

@@ -201,6 +201,14 @@ export function aggregateEstimator(
   };
 }
 
+/** The `clipping_value`s of an activation estimator, as `activationParams` options. */
+export function clippingOptions(est: ActivationEstimator): { clipMin?: number; clipMax?: number } {
+  const o: { clipMin?: number; clipMax?: number } = {};
+  if (est.min.clipping_value !== undefined) o.clipMin = est.min.clipping_value;
+  if (est.max.clipping_value !== undefined) o.clipMax = est.max.clipping_value;
+  return o;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Numerics shared with the collector
 
@@ -235,11 +243,26 @@ function sortedCopy(x: ArrayLike<number>): Float64Array {
   return Float64Array.from(x).sort();
 }
 
+const f64 = new Float64Array(1);
+const i64 = new BigInt64Array(f64.buffer);
+const SIGN = 0x7fffffffffffffffn;
+/** Order-preserving map of finite doubles to integers (adjacent doubles → adjacent keys). */
+function keyOf(v: number): bigint {
+  f64[0] = v;
+  const b = i64[0];
+  return b >= 0n ? b : -(b & SIGN);
+}
+function fromKey(k: bigint): number {
+  i64[0] = k >= 0n ? k : -k | ~SIGN;
+  return f64[0];
+}
+
 /**
  * k-th smallest (1-based) of the pairwise sums `x[i] + x[j]`, i < j, of an ascending-sorted `x`,
- * without materialising the n(n−1)/2 sums: bisection over doubles on the count of sums ≤ v
- * (a two-pointer pass; float addition is monotone, so the count is a step function that jumps
- * exactly at the computed sums, and the bisection ends on the k-th computed sum).
+ * without materialising the n(n−1)/2 sums: bisection over the doubles (by bit pattern, so at
+ * most 64 steps) on the count of sums ≤ v, a two-pointer pass. Float addition is monotone, so
+ * the count is a step function that jumps exactly at the computed sums, and the bisection ends
+ * on the k-th computed sum.
  */
 function kthPairSum(x: Float64Array, k: number): number {
   const n = x.length;
@@ -253,15 +276,16 @@ function kthPairSum(x: Float64Array, k: number): number {
     }
     return c;
   };
-  let lo = x[0] + x[1];
-  if (countLE(lo) >= k) return lo;
-  let hi = x[n - 2] + x[n - 1];
-  for (;;) {
-    const mid = lo / 2 + hi / 2;
-    if (mid <= lo || mid >= hi) return hi;
-    if (countLE(mid) >= k) hi = mid;
+  const first = x[0] + x[1];
+  if (countLE(first) >= k) return first;
+  let lo = keyOf(first); // count(lo) < k
+  let hi = keyOf(x[n - 2] + x[n - 1]); // count(hi) = all pairs ≥ k
+  while (hi - lo > 1n) {
+    const mid = lo + (hi - lo) / 2n;
+    if (countLE(fromKey(mid)) >= k) hi = mid;
     else lo = mid;
   }
+  return fromKey(hi);
 }
 
 /**

@@ -14,6 +14,8 @@
 //   side's clipping value applies (caps the abs-max); a min-side clipping value is ignored,
 //   because a one-sided low clip cannot be expressed on a symmetric grid.
 // - Unified (Concat) ranges are snapped back onto a grid (see `paramsFromRange`).
+// - When `tune_range` finds the zero level at 0 or L−1 it leaves the range unchanged in POT
+//   (zero off the grid); we put the border that is less than half a step from zero on zero.
 //
 // Pure TS: no DOM, no Node APIs.
 
@@ -113,7 +115,12 @@ function unsignedGrid(max: ArrayLike<number>, levels: number): QuantizerParams {
   return finish(scale, new Int32Array(max.length), 0, qmax, 'uint8');
 }
 
-/** Asymmetric grid from a tuned range `[a, b]` (a ≤ 0 ≤ b): scale (b−a)/(L−1), zp round(−a/scale). */
+/**
+ * Asymmetric grid from a tuned range `[a, b]` (a ≤ 0 ≤ b): scale (b−a)/(L−1), zp round(−a/scale).
+ * When the zero level rounds to 0 (or L−1), POT's `tune_range` leaves the range as it is and zero
+ * falls between levels; an integer grid cannot do that, so the border less than half a step from
+ * zero is put on zero instead (`[0, b]`, resp. `[a, 0]`), the other border kept.
+ */
 function asymmetricGrid(a: ArrayLike<number>, b: ArrayLike<number>, levels: number): QuantizerParams {
   checkLevels(levels);
   const qmax = levels - 1;
@@ -121,8 +128,10 @@ function asymmetricGrid(a: ArrayLike<number>, b: ArrayLike<number>, levels: numb
   const scale = new Float32Array(n);
   const zp = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    scale[i] = f32((b[i] - a[i]) / qmax);
-    zp[i] = Math.min(qmax, Math.max(0, roundHalfEven(-a[i] / scale[i])));
+    const z = Math.min(qmax, Math.max(0, roundHalfEven((-a[i] * qmax) / (b[i] - a[i]))));
+    zp[i] = z;
+    scale[i] = f32(z === 0 ? b[i] / qmax : z === qmax ? -a[i] / qmax : (b[i] - a[i]) / qmax);
+    if (z > 0 && z < qmax) zp[i] = Math.min(qmax - 1, Math.max(1, roundHalfEven(-a[i] / scale[i])));
   }
   return finish(scale, zp, 0, qmax, 'uint8');
 }

@@ -1,0 +1,139 @@
+// The page's state and the actions the screens call. Heavy work goes to workers; data sent to a
+// worker is taken from $state.raw values or $state.snapshot (proxies cannot be cloned).
+
+import { defaultAaqConfig } from '../../../src/core/config/serialize';
+import { parsePotConfig } from '../../../src/core/config/parse';
+import type { PotConfig } from '../../../src/core/config/types';
+import type { DataPreview, ModelSummary, RunMeta, RunSettings } from '../../../workers/protocol';
+import { classifyData, type PickedData } from './files';
+import { errorText } from './format';
+import { toolsWorker } from './worker-client';
+
+export type Screen = 'load' | 'configure' | 'run' | 'results';
+
+export interface LoadedModel {
+  name: string;
+  bytes: Uint8Array;
+  summary: ModelSummary;
+}
+
+function defaultThreads(): number {
+  const hc = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 2 : 2;
+  return Math.max(1, Math.min(4, hc));
+}
+
+class AppState {
+  screen = $state<Screen>('load');
+  model = $state.raw<LoadedModel | null>(null);
+  modelError = $state<string | null>(null);
+  data = $state.raw<PickedData | null>(null);
+  dataError = $state<string | null>(null);
+  preview = $state.raw<DataPreview | null>(null);
+  previewError = $state<string | null>(null);
+  config = $state<PotConfig | null>(null);
+  settings = $state<RunSettings>({ backend: 'wasm', batchSize: 16, threads: defaultThreads(), mode: 'switchable' });
+  runs = $state.raw<RunMeta[]>([]);
+  busy = $state<string | null>(null);
+  demo = $state(false);
+
+  get ready(): boolean {
+    return !!this.model && !!this.data && !!this.config && !this.previewError && !this.preview?.labelProblem?.includes('do not fit');
+  }
+
+  /** The config as plain JSON text (what the worker parses). */
+  configText(): string {
+    return JSON.stringify($state.snapshot(this.config), null, 2) + '\n';
+  }
+
+  async loadModel(name: string, bytes: Uint8Array): Promise<void> {
+    this.busy = 'Reading the model…';
+    this.modelError = null;
+    try {
+      const summary = await toolsWorker().inspectModel(name, bytes);
+      this.model = { name, bytes, summary };
+      this.ensureConfig();
+    } catch (e) {
+      this.model = null;
+      this.modelError = errorText(e);
+    } finally {
+      this.busy = null;
+    }
+  }
+
+  async loadData(picked: Promise<PickedData> | PickedData): Promise<void> {
+    this.dataError = null;
+    try {
+      this.data = await picked;
+      this.ensureConfig();
+    } catch (e) {
+      this.data = null;
+      this.dataError = errorText(e);
+    }
+  }
+
+  /** A config once model and data are there; the data paths follow the data picked. */
+  private ensureConfig(): void {
+    if (!this.model || !this.data) return;
+    if (!this.config) {
+      const c = defaultAaqConfig(this.model.name, this.data.dataSource);
+      c.model.model_name = this.model.name.replace(/\.onnx$/i, '');
+      c.engine.dataset.color = this.model.summary.color;
+      this.config = c;
+    }
+    this.config.model.model = this.model.name;
+    this.config.engine.dataset.data_source = this.data.dataSource;
+    if (this.data.labels) this.config.engine.dataset.labels = this.data.labels;
+    else delete this.config.engine.dataset.labels;
+  }
+
+  async refreshPreview(): Promise<void> {
+    if (!this.model || !this.data || !this.config) return;
+    this.previewError = null;
+    try {
+      this.preview = await toolsWorker().previewData(this.data.input, this.configText(), this.model.summary);
+    } catch (e) {
+      this.preview = null;
+      this.previewError = errorText(e);
+    }
+  }
+
+  async loadDemo(): Promise<void> {
+    this.busy = 'Loading the demo…';
+    try {
+      const base = `${import.meta.env.BASE_URL}demo/`;
+      const get = async (f: string) => {
+        const r = await fetch(base + f);
+        if (!r.ok) throw new Error(`demo file ${f}: HTTP ${r.status}`);
+        return r;
+      };
+      const cfgText = await (await get('demo.config.json')).text();
+      const cfg = parsePotConfig(cfgText, 'demo.config.json').config;
+      const ds = cfg.engine.dataset;
+      const [model, x, y] = await Promise.all([get(cfg.model.model), get(ds.data_source), get(ds.labels!)]);
+      const modelBytes = new Uint8Array(await model.arrayBuffer());
+      this.config = null;
+      this.data = null;
+      await this.loadModel(cfg.model.model, modelBytes);
+      const files = [
+        { path: ds.data_source, file: await x.blob() },
+        { path: ds.labels!, file: await y.blob() },
+      ];
+      await this.loadData(classifyData(files, 'Fashion-MNIST, 300 images'));
+      this.config = cfg;
+      this.demo = true;
+    } catch (e) {
+      this.modelError = `The demo could not be loaded: ${errorText(e)}`;
+    } finally {
+      this.busy = null;
+    }
+  }
+
+  importConfig(text: string, fileName: string): string[] {
+    const parsed = parsePotConfig(text, fileName);
+    this.config = parsed.config;
+    this.ensureConfig();
+    return parsed.warnings;
+  }
+}
+
+export const app = new AppState();

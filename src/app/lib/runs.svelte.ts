@@ -1,0 +1,174 @@
+// Starting, pausing, cancelling and resuming runs, and the list of past runs in IndexedDB.
+
+import type { RunReport } from '../../../src/core/report';
+import { IdbSnapshotStore } from '../../../src/core/store/idb-store';
+import type { DataInput, RunMeta, StartRequest } from '../../../workers/protocol';
+import { app } from './app-state.svelte';
+import { errorText } from './format';
+import { LiveRun } from './live-run.svelte';
+import { Comlink, spawnRunWorker, type RunWorker } from './worker-client';
+
+const store = new IdbSnapshotStore();
+
+function newRunId(): string {
+  const t = new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14);
+  return `run-${t}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+/** Runs whose lock is held right now (by this tab or another one). */
+async function heldRuns(): Promise<Set<string>> {
+  const locks = (navigator as Navigator & { locks?: LockManager }).locks;
+  if (!locks?.query) return new Set();
+  const q = await locks.query();
+  return new Set((q.held ?? []).map((l) => l.name ?? '').filter((n) => n.startsWith('aaq-run:')).map((n) => n.slice(8)));
+}
+
+class Runs {
+  live = $state<LiveRun | null>(null);
+  /** Run waiting for its data to be picked again (resume). */
+  dataFor = $state.raw<RunMeta | null>(null);
+  listError = $state<string | null>(null);
+  private worker?: RunWorker;
+
+  async refresh(): Promise<void> {
+    try {
+      const ids = await store.list();
+      const held = await heldRuns();
+      const metas: RunMeta[] = [];
+      for (const id of ids) {
+        const m = await store.get<RunMeta>(id, 'meta');
+        if (!m) continue;
+        if (m.status === 'running' && !held.has(id) && this.live?.runId !== id) m.status = 'interrupted';
+        metas.push(m);
+      }
+      app.runs = metas.sort((a, b) => b.createdAt - a.createdAt);
+      this.listError = null;
+    } catch (e) {
+      this.listError = `Past runs cannot be read from browser storage: ${errorText(e)}`;
+    }
+  }
+
+  get unfinished(): RunMeta[] {
+    return app.runs.filter((m) => m.status === 'interrupted' || m.status === 'cancelled' || m.status === 'failed');
+  }
+
+  get active(): boolean {
+    return !!this.live && (this.live.status === 'running' || this.live.status === 'starting' || this.live.status === 'paused');
+  }
+
+  private async launch(live: LiveRun, req: StartRequest): Promise<void> {
+    this.stopWorker();
+    this.live = live;
+    app.screen = 'run';
+    const w = spawnRunWorker();
+    this.worker = w;
+    try {
+      const out = await w.api.start(req, Comlink.proxy((e) => live.handle(e)));
+      live.report = out.report;
+      live.qdq = out.qdq;
+      live.meta = out.meta;
+      live.status = 'done';
+      live.finishedAt = Date.now();
+      app.screen = 'results';
+    } catch (e) {
+      if (live.status === 'cancelled') return;
+      const err = e as Error;
+      if (err.name === 'DataNeededError') {
+        live.status = 'needs-data';
+        this.dataFor = live.meta ?? app.runs.find((m) => m.runId === live.runId) ?? null;
+      } else live.status = 'failed';
+      live.error = errorText(e);
+    } finally {
+      if (this.worker === w) this.stopWorker();
+      void this.refresh();
+    }
+  }
+
+  async start(): Promise<void> {
+    if (!app.model || !app.data || !app.config) return;
+    const runId = newRunId();
+    const title = `${app.config.model.model_name || app.model.name} · ${app.data.input.name}`;
+    const live = new LiveRun(runId, title);
+    await this.launch(live, {
+      runId, resume: false, title, configText: app.configText(),
+      model: { name: app.model.name, bytes: app.model.bytes }, data: app.data.input,
+      settings: $state.snapshot(app.settings),
+    });
+  }
+
+  async resume(meta: RunMeta, data?: DataInput): Promise<void> {
+    this.dataFor = null;
+    const live = new LiveRun(meta.runId, meta.title);
+    live.meta = meta;
+    await this.launch(live, { runId: meta.runId, resume: true, data });
+  }
+
+  /** Data picked again for a resume: same fingerprint, or an error message. */
+  async resumeWithData(meta: RunMeta, data: DataInput): Promise<string | null> {
+    const w = spawnRunWorker('aaq-check');
+    try {
+      const fp = await w.api.dataFingerprint(data, meta.runId);
+      if (!fp.same) return `These files are not the run's data (fingerprint ${fp.fingerprint.slice(0, 12)}…, expected ${fp.expected.slice(0, 12)}…). Pick the same files as when the run started.`;
+    } catch (e) {
+      return errorText(e);
+    } finally {
+      w.terminate();
+    }
+    await this.resume(meta, data);
+    return null;
+  }
+
+  pause(): void {
+    if (!this.worker || !this.live) return;
+    void this.worker.api.pause();
+    this.live.status = 'paused';
+  }
+
+  unpause(): void {
+    if (!this.worker || !this.live) return;
+    void this.worker.api.resume();
+    this.live.status = 'running';
+  }
+
+  /** Cancel = terminate the worker; every completed step is in IndexedDB, so it can be resumed. */
+  async cancel(): Promise<void> {
+    const live = this.live;
+    this.stopWorker();
+    if (!live) return;
+    live.status = 'cancelled';
+    const meta = await store.get<RunMeta>(live.runId, 'meta');
+    if (meta) await store.put(live.runId, 'meta', { ...meta, status: 'cancelled', updatedAt: Date.now() });
+    await this.refresh();
+  }
+
+  private stopWorker(): void {
+    this.worker?.terminate();
+    this.worker = undefined;
+  }
+
+  /** A finished run's results, from IndexedDB. */
+  async open(meta: RunMeta): Promise<void> {
+    const report = await store.get<RunReport>(meta.runId, 'report');
+    const qdq = await store.getBytes(meta.runId, 'qdq');
+    if (!report || !qdq) throw new Error('the results of this run are no longer in browser storage');
+    const live = new LiveRun(meta.runId, meta.title);
+    live.meta = meta;
+    live.report = report;
+    live.qdq = qdq;
+    live.status = 'done';
+    live.digest = (await store.get(meta.runId, 'digest')) ?? null;
+    this.live = live;
+    app.screen = 'results';
+  }
+
+  async remove(runId: string): Promise<void> {
+    if (this.live?.runId === runId) {
+      if (this.active) await this.cancel();
+      this.live = null;
+    }
+    await store.delete(runId);
+    await this.refresh();
+  }
+}
+
+export const runs = new Runs();
