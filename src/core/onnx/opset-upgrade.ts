@@ -127,8 +127,8 @@ class Upgrader {
     throw new QuantizeError(`cannot convert node '${n.name ?? ''}' (${n.opType}) from opset ${this.from} to ${this.target}: ${why}`, { field: `node ${n.name ?? ''}` });
   }
 
-  private note(n: NodeProto, what: string): void {
-    this.report.converted.push(`${n.name ?? ''} (${n.opType}): ${what}`);
+  private note(n: NodeProto, what: string, op = n.opType): void {
+    this.report.converted.push(`${n.name ?? ''} (${op}): ${what}`);
   }
 
   /** The node(s) replacing `n` at the target opset. */
@@ -223,7 +223,7 @@ class Upgrader {
     },
     'Scatter@11': (n, nodes) => {
       n.opType = 'ScatterElements';
-      this.note(n, 'Scatter → ScatterElements');
+      this.note(n, 'Scatter → ScatterElements', 'Scatter');
       return nodes;
     },
     'Clip@11': (n, nodes) => {
@@ -288,7 +288,7 @@ class Upgrader {
       n.attribute = [];
       n.input = [n.input![0]];
       n.output = [n.output![0]];
-      this.note(n, 'Dropout (inference) → Identity');
+      this.note(n, 'Dropout (inference) → Identity', 'Dropout');
       return nodes;
     }
     if (this.from < 10) this.refuse(n, `its mask output '${mask}' is used, and its type changed from T to bool in opset 10`);

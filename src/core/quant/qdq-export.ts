@@ -42,6 +42,8 @@ export function exportQdqModel(
   const chains = new Map<string, NodeProto[]>();
   const inits = [...(g.initializer ?? [])];
   const push = (tensor: string, n: NodeProto) => chains.set(tensor, [...(chains.get(tensor) ?? []), n]);
+  const known = new Set(specs.map((s) => s.id));
+  for (const id of enabled) if (!known.has(id)) throw new QuantizeError(`quantizer '${id}' is enabled but is not one of the model's quantizers`, { field: id });
   for (const spec of specs) {
     if (!enabled.has(spec.id)) continue;
     const p = params[spec.id];
