@@ -371,6 +371,16 @@ export class OnnxQuantizationBackend implements QuantizationBackend {
     return { indices: idxs, perSample, metrics: Object.fromEntries(metrics.map((m) => [m, aggregate(perSample[m])])) };
   }
 
+  /** Top-1 class per sample of FP32 (`state` null) or a quantized state. */
+  async predictions(state: QuantState | null, indices: number[] | null): Promise<Int32Array> {
+    const idxs = indices ?? Array.from({ length: this.datasetSize }, (_, i) => i);
+    const { session, feeds } = await this.sessionFor(state);
+    const r = await this.evaluator.run(session, this.opts.dataset, idxs, {
+      inputName: this.inputName, outputName: this.outputName, batchSize: this.opts.batchSize ?? 16, extraFeeds: feeds,
+    });
+    return Int32Array.from(r.outputs, (o) => top1(o.data as Float32Array, 1, o.data.length)[0]);
+  }
+
   async dispose(): Promise<void> {
     for (const s of [this.fp32Session, this.switchable?.session, this.perConfig?.session]) if (s) await this.opts.engine.release(s);
   }
