@@ -2,11 +2,12 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parse } from 'jsonc-parser';
 import { main } from '../../src/cli/main';
 import type { RunReport } from '../../src/core/report';
 
-export const FIXTURES = resolve(__dirname, '../fixtures');
+export const FIXTURES = resolve(fileURLToPath(new URL('.', import.meta.url)), '../fixtures');
 
 export function tempDir(prefix = 'aaq-'): string {
   return mkdtempSync(join(tmpdir(), prefix));

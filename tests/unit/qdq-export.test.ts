@@ -8,7 +8,7 @@ import { attrInt } from '../../src/core/onnx/attributes';
 import { GraphIndex } from '../../src/core/onnx/graph';
 import { normalizeModel } from '../../src/core/onnx/normalize';
 import { upgradeOpset } from '../../src/core/onnx/opset-upgrade';
-import { cloneModel, decodeModel, encodeModel, opsetVersion, toNum, type ModelProto } from '../../src/core/onnx/proto';
+import { AttrType, cloneModel, decodeModel, encodeModel, onnx, opsetVersion, toNum, type ModelProto } from '../../src/core/onnx/proto';
 import { makeTensor, readTensor } from '../../src/core/onnx/tensor';
 import { verifyModel } from '../../src/core/onnx/verify';
 import { exportQdqModel } from '../../src/core/quant/qdq-export';
@@ -183,7 +183,7 @@ const XS = f32(X_DIMS, lcg(96, 21, 2));
 async function sameAfterUpgrade(model: ModelProto, target = 13): Promise<string[]> {
   const r = await ort();
   const ref = await r.runModel(model, { X: XS }, QUIET);
-  const { model: up, report } = upgradeOpset(model, target);
+  const { model: up, report } = upgradeOpset(normalizeModel(model).model, target);
   expect(opsetVersion(up)).toBe(target);
   expect(verifyModel(up).errors).toEqual([]);
   const got = await r.runModel(up, { X: XS }, QUIET);
@@ -226,7 +226,13 @@ describe('opset conversion to 13', () => {
       },
     });
     for (const o of model.graph!.output!) if (o.name === 'o_topki') o.type!.tensorType!.elemType = 7;
-    const converted = await sameAfterUpgrade(model);
+    // Slice to the end with INT64_MAX, as exporters write it
+    model.graph!.node!.push(onnx.NodeProto.create({
+      name: 'slice_end', opType: 'Slice', input: ['X'], output: ['o_slice_end'],
+      attribute: [{ name: 'starts', type: AttrType.INTS, ints: [1] }, { name: 'ends', type: AttrType.INTS, ints: ['9223372036854775807' as unknown as number] }, { name: 'axes', type: AttrType.INTS, ints: [3] }],
+    }));
+    model.graph!.output!.push({ name: 'o_slice_end', type: { tensorType: { elemType: 1 } } });
+    const converted = await sameAfterUpgrade(decodeModel(encodeModel(model)));
     expect(converted).toEqual(expect.arrayContaining([
       'clip (Clip): min/max attributes → inputs', 'sm (Softmax): coerced-2D semantics kept with Flatten/Reshape',
       'up (Upsample): Upsample → Resize (asymmetric)', 'drop (Dropout): Dropout (inference) → Identity', 'scatter (Scatter): Scatter → ScatterElements',
@@ -281,6 +287,17 @@ describe('opset conversion to 13', () => {
     });
     const converted = await sameAfterUpgrade(model);
     expect(converted).toContain('rs (Resize): empty scales → omitted');
+  });
+
+  it('opset 12: Constant value_ints with INT64_MAX (a Slice to the end) survives normalisation', async () => {
+    const nodes = [
+      { proto: { name: 'cmax', opType: 'Constant', input: [], output: ['en_max'], attribute: [{ name: 'value_ints', type: AttrType.INTS, ints: ['9223372036854775807' as unknown as number] }] } },
+      { op: 'Slice', name: 'slice_max', in: ['X', 'st1', 'en_max', 'ax3'], out: ['o_slice_max'] },
+      { op: 'Softmax', name: 'sm', in: ['o_slice_max'], out: ['o_sm'], attrs: { axis: 1 } },
+    ];
+    const model = graph({ opset: 12, inputs: { X: X_DIMS }, nodes, outputs: outs(['o_sm']), inits: { st1: i64([1]), ax3: i64([3]) } });
+    const converted = await sameAfterUpgrade(decodeModel(encodeModel(model)));
+    expect(converted).toEqual(['sm (Softmax): coerced-2D semantics kept with Flatten/Reshape']);
   });
 
   it('refuses what it cannot convert, naming the node and the op', () => {

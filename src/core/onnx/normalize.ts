@@ -78,10 +78,17 @@ function constantValue(n: NodeProto): TensorProto | undefined {
     case 'value': return a.t ? { ...a.t } : undefined;
     case 'value_float': return makeTensor('', 'float32', [], [a.f ?? 0]);
     case 'value_floats': return makeTensor('', 'float32', [(a.floats ?? []).length], a.floats ?? []);
-    case 'value_int': return makeTensor('', 'int64', [], new BigInt64Array([BigInt(toNum(a.i))]));
-    case 'value_ints': return makeTensor('', 'int64', [(a.ints ?? []).length], BigInt64Array.from((a.ints ?? []).map((v) => BigInt(toNum(v)))));
+    // exact 64-bit values (via the Long's decimal string): INT64_MAX as a Slice end must survive
+    case 'value_int': return makeTensor('', 'int64', [], new BigInt64Array([exactInt64(a.i)]));
+    case 'value_ints': return makeTensor('', 'int64', [(a.ints ?? []).length], BigInt64Array.from((a.ints ?? []).map(exactInt64)));
     default: return undefined; // sparse/string constants stay as nodes
   }
+}
+
+function exactInt64(v: unknown): bigint {
+  if (typeof v === 'number') return BigInt(Math.trunc(v));
+  if (typeof v === 'bigint') return v;
+  return v == null ? 0n : BigInt(String(v));
 }
 
 function fillDefaults(n: NodeProto, idx: GraphIndex, opset: number): number {

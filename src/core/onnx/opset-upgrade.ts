@@ -105,7 +105,7 @@ class Upgrader {
     return name;
   }
 
-  private int64s(base: string, values: number[]): string {
+  private int64s(base: string, values: (number | bigint)[]): string {
     return this.constant(base, (n) => makeTensor(n, 'int64', [values.length], BigInt64Array.from(values.map((v) => BigInt(v)))));
   }
 
@@ -161,7 +161,7 @@ class Upgrader {
 
   /** Moves an INTS attribute into input `index` (padding skipped optional inputs with ''). */
   private intsToInput(n: NodeProto, attr: string, index: number, required = false): boolean {
-    const v = attrInts(n, attr);
+    const v = intsExact(n, attr);
     this.removeAttr(n, attr);
     if (v === undefined) {
       if (required) this.refuse(n, `attribute '${attr}' is missing`);
@@ -368,6 +368,13 @@ class Upgrader {
     this.setString(dst, 'coordinate_transformation_mode', 'asymmetric');
     if (mode === 'nearest') this.setString(dst, 'nearest_mode', nearest);
   }
+}
+
+/** An INTS attribute as exact 64-bit integers (Slice's INT64_MAX "to the end" survives). */
+function intsExact(n: NodeProto, name: string): bigint[] | undefined {
+  const a = findAttr(n, name);
+  if (!a) return undefined;
+  return (a.ints ?? []).map((v) => BigInt(typeof v === 'number' ? v : String(v)));
 }
 
 /** float → IEEE half bits, round to nearest even. */
