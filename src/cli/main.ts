@@ -41,7 +41,9 @@ interface CommonOpts {
 function setupOptions(o: CommonOpts): RunSetupOptions {
   const batch = Number(o.batch);
   if (!Number.isInteger(batch) || batch < 1) throw new QuantizeError(`--batch ${o.batch}`, { expected: 'a positive integer' });
-  return { config: o.config, model: o.model, data: o.data, engine: o.engine, batch, mode: o.mode, threads: o.threads ? Number(o.threads) : undefined };
+  const threads = o.threads === undefined ? undefined : Number(o.threads);
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) throw new QuantizeError(`--threads ${o.threads}`, { expected: 'a positive integer' });
+  return { config: o.config, model: o.model, data: o.data, engine: o.engine, batch, mode: o.mode, threads };
 }
 
 function warn(setup: RunSetup, quiet?: boolean): void {
@@ -49,14 +51,24 @@ function warn(setup: RunSetup, quiet?: boolean): void {
   for (const w of [...setup.parsed.warnings, ...setup.dataset.warnings]) process.stderr.write(`warning: ${w}\n`);
 }
 
-async function cmdEval(o: CommonOpts): Promise<void> {
+/** Runs `f` on a prepared run and releases its sessions and engine, also when `f` fails. */
+async function withSetup(o: CommonOpts, f: (setup: RunSetup) => Promise<void>): Promise<void> {
   const setup = await prepareRun(setupOptions(o));
-  warn(setup, o.quiet);
-  const r = await setup.backend.evaluate(null, null, progressPrinter(!!o.quiet));
-  const out = { model: setup.modelPath, samples: setup.dataset.size, engine: setup.engine.backend, metrics: r.metrics, counts: setup.backend.counts() };
-  process.stdout.write(JSON.stringify(out, null, 2) + '\n');
-  await setup.backend.dispose();
-  await setup.engine.dispose();
+  try {
+    await f(setup);
+  } finally {
+    await setup.backend.dispose().catch(() => undefined);
+    await setup.engine.dispose().catch(() => undefined);
+  }
+}
+
+async function cmdEval(o: CommonOpts): Promise<void> {
+  await withSetup(o, async (setup) => {
+    warn(setup, o.quiet);
+    const r = await setup.backend.evaluate(null, null, progressPrinter(!!o.quiet));
+    const out = { model: setup.modelPath, samples: setup.dataset.size, engine: setup.engine.backend, metrics: r.metrics, counts: setup.backend.counts() };
+    process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+  });
 }
 
 interface QuantizeOpts extends CommonOpts {
@@ -68,7 +80,10 @@ interface QuantizeOpts extends CommonOpts {
 
 async function cmdQuantize(o: QuantizeOpts): Promise<void> {
   const t0 = performance.now();
-  const setup = await prepareRun(setupOptions(o));
+  await withSetup(o, (setup) => quantizeWith(setup, o, t0));
+}
+
+async function quantizeWith(setup: RunSetup, o: QuantizeOpts, t0: number): Promise<void> {
   warn(setup, o.quiet);
   const progress = progressPrinter(!!o.quiet);
   const log = (m: string) => !o.quiet && process.stderr.write(`${m}\n`);
@@ -144,8 +159,6 @@ async function cmdQuantize(o: QuantizeOpts): Promise<void> {
     writeFileSync(o.report, JSON.stringify(report, null, 2) + '\n');
   }
   process.stdout.write(summaryText(report) + '\n');
-  await backend.dispose();
-  await setup.engine.dispose();
 }
 
 function common(cmd: Command): Command {
@@ -177,8 +190,10 @@ export async function main(argv: string[]): Promise<number> {
     const err = e as Error & { code?: string; exitCode?: number };
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
     if (err.code?.startsWith('commander.')) return err.exitCode ?? 2;
-    if (err instanceof QuantizeError) process.stderr.write(`aaq: ${err.message}\n`);
-    else process.stderr.write(`aaq: internal error: ${err.message}\n${process.env.AAQ_DEBUG ? err.stack + '\n' : ''}`);
+    // One line: messages quoting file contents or engine errors may hold line breaks.
+    const line = (m: unknown) => String(m).replace(/\s*[\r\n]+\s*/g, ' ').trim();
+    if (err instanceof QuantizeError) process.stderr.write(`aaq: ${line(err.message)}\n`);
+    else process.stderr.write(`aaq: internal error: ${line(err?.message ?? err)}\n${process.env.AAQ_DEBUG ? err?.stack + '\n' : ''}`);
     return err instanceof QuantizeError ? 1 : 2;
   }
 }

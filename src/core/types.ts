@@ -26,14 +26,23 @@ export class QuantizeError extends Error {
   readonly file?: string;
   readonly field?: string;
   readonly expected?: string;
+  /** The message without the file, field and expectation. */
+  readonly reason: string;
   constructor(message: string, opts: { file?: string; field?: string; expected?: string } = {}) {
     const where = [opts.file, opts.field].filter(Boolean).join(': ');
     const tail = opts.expected ? ` (expected ${opts.expected})` : '';
     super(`${where ? where + ': ' : ''}${message}${tail}`);
     this.name = 'QuantizeError';
+    this.reason = message;
     this.file = opts.file;
     this.field = opts.field;
     this.expected = opts.expected;
+  }
+
+  /** `e` attributed to `file` when it is a QuantizeError naming no file; anything else unchanged. */
+  static inFile(e: unknown, file: string): unknown {
+    if (!(e instanceof QuantizeError) || e.file) return e;
+    return new QuantizeError(e.reason, { file, field: e.field, expected: e.expected });
   }
 }
 

@@ -55,6 +55,25 @@ const firstPng = (): string => {
   return join(d, readdirSync(d).sort()[0]);
 };
 
+/** Every input dim symbolic, fed float data of `shape`: a 4-D input cannot be resolved from
+ *  [N, 784]; [N, 1, 28, 27] resolves to a size the rest of the network cannot take. */
+function dynamicCase(name: string, shape: number[], names: string[]): BadCase {
+  return {
+    name,
+    make(dir) {
+      const m = cnn();
+      m.graph!.input![0].type!.tensorType!.shape = { dim: ['N', 'C', 'H', 'W'].map((d) => ({ dimParam: d })) };
+      const p = join(dir, 'dynamic.onnx');
+      writeFileSync(p, encodeModel(m));
+      const x = parseNpy(new Uint8Array(readFileSync(X40)));
+      const n = shape.reduce((a, b) => a * b, 1);
+      const data = join(dir, 'flat.npy');
+      writeFileSync(data, encodeNpy({ dtype: 'f4', shape, data: Float32Array.from((x.data as Uint8Array).subarray(0, n)) }));
+      return { args: ['-c', writeJson(join(dir, 'config.json'), baseConfig({ model: p, data, dataset: { preprocessing: [] } }))], names };
+    },
+  };
+}
+
 export const badModelCases: BadCase[] = [
   modelCase('truncated .onnx (half)', 'half.onnx', () => cnnBytes().subarray(0, cnnBytes().length >> 1)),
   modelCase('truncated .onnx (7 bytes)', 'seven.onnx', () => cnnBytes().subarray(0, 7)),
@@ -89,20 +108,8 @@ export const badModelCases: BadCase[] = [
   mutated('input-rank-1', (m) => {
     m.graph!.input![0].type!.tensorType!.shape = { dim: [{ dimParam: 'N' }] };
   }, ['input']),
-  {
-    name: 'input-all-dynamic, data [N, 784]',
-    make(dir) {
-      // every input dim symbolic, fed float data shaped [784]: no 4-D input can be resolved from it
-      const m = cnn();
-      m.graph!.input![0].type!.tensorType!.shape = { dim: ['N', 'C', 'H', 'W'].map((d) => ({ dimParam: d })) };
-      const p = join(dir, 'dynamic.onnx');
-      writeFileSync(p, encodeModel(m));
-      const x = parseNpy(new Uint8Array(readFileSync(X40)));
-      const data = join(dir, 'flat.npy');
-      writeFileSync(data, encodeNpy({ dtype: 'f4', shape: [40, 784], data: Float32Array.from(x.data as Uint8Array) }));
-      return { args: ['-c', writeJson(join(dir, 'config.json'), baseConfig({ model: p, data, dataset: { preprocessing: [] } }))], names: ['dynamic.onnx', 'flat.npy'] };
-    },
-  },
+  dynamicCase('input-all-dynamic, data [N, 784]', [40, 784], ['flat.npy', '?×?×?']),
+  dynamicCase('input-all-dynamic, data 28×27', [40, 1, 28, 27], ['dynamic.onnx', 'flat.npy', '1, 28, 27']),
   mutated('input-uint8', (m) => {
     m.graph!.input![0].type!.tensorType!.elemType = onnx.TensorProto.DataType.UINT8;
   }, ['input']),
@@ -116,7 +123,7 @@ export const badModelCases: BadCase[] = [
   mutated('output-not-classifier', (m) => {
     const conv = m.graph!.node!.find((x) => x.opType === 'Conv')!;
     m.graph!.output = [onnx.ValueInfoProto.create({ name: conv.output![0], type: { tensorType: { elemType: 1 } } })];
-  }, ['output']),
+  }, ['Conv_output_0', '[1, 16, 28, 28]']),
   {
     name: 'model over the size limit (sparse file)',
     make(dir) {

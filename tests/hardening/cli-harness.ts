@@ -58,7 +58,8 @@ export interface Verdict {
   why: string[];
 }
 
-/** `names`: any one of them (a file's base name, a field path, …) must appear in the message. */
+/** `names`: each must appear in the message (a file's base name, a field path, …); an entry
+ *  'a|b' accepts either. */
 export function judge(r: CliResult, names: string[]): Verdict {
   const why: string[] = [];
   const lines = r.stderr.split('\n').filter((l) => l.trim() !== '');
@@ -67,7 +68,7 @@ export function judge(r: CliResult, names: string[]): Verdict {
   if (/^\s+at /m.test(r.stderr) || /THREW|internal error/.test(r.stderr)) why.push('stack trace or internal error');
   const msg = lines.join(' ');
   if (!msg.startsWith('aaq: ')) why.push('message does not start with "aaq: "');
-  if (names.length && !names.some((n) => msg.includes(n))) why.push(`names none of ${names.map((n) => JSON.stringify(n)).join(', ')}`);
+  for (const n of names) if (!n.split('|').some((alt) => msg.includes(alt))) why.push(`does not name ${JSON.stringify(n)}`);
   if (!/expected/.test(msg)) why.push('does not say what was expected');
   return { clear: why.length === 0, why };
 }

@@ -17,9 +17,10 @@ export interface LoadedModel {
   summary: ModelSummary;
 }
 
+/** WASM threads: up to 4, leaving one core to the page so it stays responsive during a run. */
 function defaultThreads(): number {
   const hc = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 2 : 2;
-  return Math.max(1, Math.min(4, hc));
+  return Math.max(1, Math.min(4, hc - 1));
 }
 
 class AppState {

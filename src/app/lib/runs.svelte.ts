@@ -60,6 +60,8 @@ class Runs {
     this.stopWorker();
     this.live = live;
     app.screen = 'run';
+    // Let the Run screen render in its own task before the worker starts (keeps main-thread tasks short).
+    await new Promise((r) => setTimeout(r, 30));
     const w = spawnRunWorker();
     this.worker = w;
     try {

@@ -14,15 +14,25 @@ Chart.defaults.maintainAspectRatio = false;
 
 /** Svelte action: a chart on a canvas, updated in place when its config changes. */
 export function chart<T extends ChartType>(canvas: HTMLCanvasElement, config: ChartConfiguration<T>) {
-  const c = new Chart(canvas, config);
+  // Created in a task of its own, after the screen around it has rendered.
+  let c: Chart<T> | undefined;
+  let latest = config;
+  let destroyed = false;
+  const timer = setTimeout(() => {
+    if (!destroyed) c = new Chart(canvas, latest);
+  }, 0);
   return {
     update(next: ChartConfiguration<T>) {
+      latest = next;
+      if (!c) return;
       c.data = next.data;
       if (next.options) c.options = next.options;
       c.update('none');
     },
     destroy() {
-      c.destroy();
+      destroyed = true;
+      clearTimeout(timer);
+      c?.destroy();
     },
   };
 }

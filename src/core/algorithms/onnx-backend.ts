@@ -2,11 +2,11 @@
 // DefaultQuantization (placement, ranges, Concat unification, FastBiasCorrection), and evaluation
 // of any quantized state on a switchable fake-quant session (or a session per configuration).
 import type { DefaultQuantizationParams } from '../config/types';
-import { Evaluator } from '../engine/runner';
+import { Evaluator, runDataset } from '../engine/runner';
 import { GraphIndex } from '../onnx/graph';
 import { encodeModel, type ModelProto } from '../onnx/proto';
 import { readTensor, toFloat32 } from '../onnx/tensor';
-import { metricDef, perSampleMetric, aggregate, top1 } from '../metrics/index';
+import { metricDef, perSampleMetric, aggregate, top1, classifierShape } from '../metrics/index';
 import { analyzePlacement, type Placement } from '../quant/placement';
 import { GroupFinder } from '../quant/groups';
 import { CalibrationStats, statisticsModel, type WatchRequest } from '../quant/calibration';
@@ -325,6 +325,21 @@ export class OnnxQuantizationBackend implements QuantizationBackend {
     return exportQdqModel(this.opts.model, this.placement.quantizers, params, enabled, biases);
   }
 
+  /** Creates the FP32 session now (it is kept for the baseline evaluation, so no extra session):
+   *  a model the engine cannot load fails before any work is done. */
+  async openFp32Session(): Promise<void> {
+    await this.sessionFor(null);
+  }
+
+  /** Runs the FP32 model on sample 0 (not counted in counts()) to prove that it runs on this data
+   *  and scores classes; returns the number of classes. */
+  async probe(): Promise<number> {
+    const { session } = await this.sessionFor(null);
+    const r = await runDataset(this.opts.engine, session, this.opts.dataset, [0], { inputName: this.inputName, outputName: this.outputName, batchSize: 1 });
+    const out = r.outputs[0];
+    return out.dims.length >= 2 ? classifierShape(out.dims, this.outputName).classes : out.data.length;
+  }
+
   private async sessionFor(state: QuantState | null): Promise<{ session: SessionInfo; feeds: Record<string, import('../types').TensorData> }> {
     if (!state) {
       if (!this.fp32Session) this.fp32Session = await this.time('sessions', this.opts.engine.createSession(encodeModel(this.opts.model)));
@@ -359,7 +374,8 @@ export class OnnxQuantizationBackend implements QuantizationBackend {
     }));
     const perSample: Record<string, number[]> = Object.fromEntries(metrics.map((m) => [m, [] as number[]]));
     r.outputs.forEach((out, k) => {
-      const classes = out.data.length;
+      // [1, C] or [1, C, 1, 1] per sample (or [C] from a model without a batch dim)
+      const classes = out.dims.length >= 2 ? classifierShape(out.dims, this.outputName).classes : out.data.length;
       const logits = out.data as Float32Array;
       const t1 = top1(logits, 1, classes)[0];
       if (!state) this.fp32Top1.set(idxs[k], t1);

@@ -25,6 +25,8 @@ export interface OpenedDataset extends Dataset {
   readonly warnings: string[];
   /** Paths of the inputs, relative to the source: one per image, or the array file. */
   readonly files: string[];
+  /** Label of sample `index` (-1 when unlabelled) without decoding the sample. */
+  label(index: number): number;
 }
 
 interface Backing {
@@ -45,7 +47,7 @@ export async function openDataset(source: FileSource, cfg: DatasetConfig, opts: 
   if (!cfg.data_source) throw new QuantizeError('is empty', { field: 'dataset.data_source', expected: 'an image folder, a .npy file or an IDX images file' });
   const kind = await pathKind(source, dataPath);
   if (kind === null) {
-    throw new QuantizeError(`not found in ${source.name}`, { file: dataPath, field: 'dataset.data_source' });
+    throw new QuantizeError(`not found in ${source.name}`, { file: dataPath, field: 'dataset.data_source', expected: 'an existing image folder, .npy file or IDX images file' });
   }
   const layout = opts.layout;
   const backing = kind === 'dir' ? await openImageFolder(source, dataPath, cfg, layout) : await openArrayFile(source, dataPath, cfg, layout);
@@ -67,6 +69,10 @@ export async function openDataset(source: FileSource, cfg: DatasetConfig, opts: 
       fp ??= fingerprintOf(source, backing, cfg, layout, sampleShape);
       return fp;
     },
+    label(index: number): number {
+      checkIndex(index, backing.size, dataPath);
+      return backing.label(index);
+    },
     async get(index: number): Promise<Sample> {
       checkIndex(index, backing.size, dataPath);
       const s = index === 0 ? first : await backing.sample(index, sampleShape);
@@ -84,7 +90,7 @@ async function fingerprintOf(source: FileSource, b: Backing, cfg: DatasetConfig,
   // Paths are hashed relative to the data source, so moving the data keeps the fingerprint.
   const settings = JSON.stringify({ kind: b.kind, color: cfg.color, layout, shape, preprocessing: cfg.preprocessing ?? [] });
   const parts: string[] = [settings];
-  for (const f of b.content) parts.push(`${f.as}\t${await hashBytes(await source.read(f.path))}`);
+  for (const f of b.content) parts.push(`${f.as}\t${await hashBytes(await readOrFail(source, f.path))}`);
   return hashParts(parts);
 }
 
@@ -104,7 +110,7 @@ async function openImageFolder(source: FileSource, root: string, cfg: DatasetCon
       throw new QuantizeError('for an image folder, labels must be a text file', { file: lf, field: 'dataset.labels', expected: "'relative/path label' lines" });
     }
     items = parseImageList(bytes, lf).map((it) => ({ path: joinPath(root, it.path), label: it.label }));
-    if (items.length === 0) throw new QuantizeError('lists no images', { file: lf, field: 'dataset.labels' });
+    if (items.length === 0) throw new QuantizeError('lists no images', { file: lf, field: 'dataset.labels', expected: "'relative/path label' lines" });
     content.push({ path: lf, as: 'labels' });
   } else {
     const entries = visible(await source.list(root));
@@ -174,7 +180,7 @@ async function readOrFail(source: FileSource, path: string, field?: string): Pro
     return await source.read(path);
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
-    throw new QuantizeError(`cannot be read: ${why}`, { file: path, field });
+    throw new QuantizeError(`cannot be read: ${why}`, { file: path, field, expected: 'a readable file' });
   }
 }
 
@@ -196,7 +202,7 @@ async function openArrayFile(source: FileSource, path: string, cfg: DatasetConfi
     throw new QuantizeError(`inputs array has shape [${arr.shape.join(', ')}]`, { file: path, expected: 'a leading sample dimension N and at least one more' });
   }
   const n = arr.shape[0];
-  if (n === 0) throw new QuantizeError('holds no samples (N = 0)', { file: path, field: 'dataset.data_source' });
+  if (n === 0) throw new QuantizeError('holds no samples (N = 0)', { file: path, field: 'dataset.data_source', expected: 'at least one sample' });
   const content = [{ path, as: 'inputs' }];
   let labels: Int32Array | undefined;
   if (cfg.labels) {

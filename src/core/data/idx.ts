@@ -34,13 +34,13 @@ export function parseIdx(bytes: Uint8Array, file = '<idx>'): NpyArray {
   const ndim = bytes[3];
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const head = 4 + 4 * ndim;
-  if (bytes.length < head) throw new QuantizeError('truncated IDX header', { file });
+  if (bytes.length < head) throw new QuantizeError('truncated IDX header', { file, expected: 'a complete, uncompressed IDX file' });
   const shape: number[] = [];
   for (let d = 0; d < ndim; d++) shape.push(dv.getUint32(4 + 4 * d, false));
   const count = product(shape);
   const need = count * t.size;
   if (head + need > bytes.length) {
-    throw new QuantizeError(`truncated IDX data: shape [${shape.join(', ')}] needs ${need} bytes, file has ${bytes.length - head}`, { file });
+    throw new QuantizeError(`truncated IDX data: shape [${shape.join(', ')}] needs ${need} bytes, file has ${bytes.length - head}`, { file, expected: 'a complete, uncompressed IDX file' });
   }
   let data: NpyArray['data'];
   switch (t.dtype) {

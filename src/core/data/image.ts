@@ -42,9 +42,9 @@ function wrap(file: string, kind: string, f: () => RawImage): RawImage {
   } catch (e) {
     if (e instanceof QuantizeError) throw e;
     const why = e instanceof Error ? e.message : String(e);
-    throw new QuantizeError(`corrupt or unsupported ${kind} image: ${why}`, { file });
+    throw new QuantizeError(`corrupt or unsupported ${kind} image: ${why}`, { file, expected: `a complete, valid ${kind} file` });
   }
-  if (!(img.width > 0 && img.height > 0)) throw new QuantizeError(`${kind} image has no pixels (${img.width}×${img.height})`, { file });
+  if (!(img.width > 0 && img.height > 0)) throw new QuantizeError(`${kind} image has no pixels (${img.width}×${img.height})`, { file, expected: 'an image of at least 1×1 pixels' });
   return img;
 }
 

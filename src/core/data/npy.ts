@@ -37,7 +37,7 @@ export function product(shape: readonly number[]): number {
 export function parseNpy(bytes: Uint8Array, file = '<npy>'): NpyArray {
   const fail = (msg: string, expected?: string) => new QuantizeError(msg, { file, expected });
   if (!isNpy(bytes)) throw fail('not a .npy file (bad magic)', 'the \\x93NUMPY header');
-  if (bytes.length < 10) throw fail('truncated .npy header');
+  if (bytes.length < 10) throw fail('truncated .npy header', 'a complete .npy file (numpy.save)');
   const major = bytes[6];
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let headerLen: number;
@@ -46,24 +46,24 @@ export function parseNpy(bytes: Uint8Array, file = '<npy>'): NpyArray {
     headerLen = dv.getUint16(8, true);
     headerStart = 10;
   } else if (major === 2 || major === 3) {
-    if (bytes.length < 12) throw fail('truncated .npy header');
+    if (bytes.length < 12) throw fail('truncated .npy header', 'a complete .npy file (numpy.save)');
     headerLen = dv.getUint32(8, true);
     headerStart = 12;
   } else {
     throw fail(`unsupported .npy format version ${major}.${bytes[7]}`, 'version 1, 2 or 3');
   }
   const dataStart = headerStart + headerLen;
-  if (dataStart > bytes.length) throw fail('truncated .npy header');
+  if (dataStart > bytes.length) throw fail('truncated .npy header', 'a complete .npy file (numpy.save)');
   const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(headerStart, dataStart));
 
   const descrM = /['"]descr['"]\s*:\s*(['"])([^'"]*)\1/.exec(header);
   if (!descrM) {
     if (/['"]descr['"]\s*:\s*\[/.test(header)) throw fail('structured dtypes are not supported', 'a plain numeric dtype');
-    throw fail(`malformed .npy header: ${header.trim()}`);
+    throw fail(`malformed .npy header: ${header.trim()}`, 'a .npy header written by numpy.save');
   }
   const fortranM = /['"]fortran_order['"]\s*:\s*(True|False)/.exec(header);
   const shapeM = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(header);
-  if (!fortranM || !shapeM) throw fail(`malformed .npy header: ${header.trim()}`);
+  if (!fortranM || !shapeM) throw fail(`malformed .npy header: ${header.trim()}`, 'a .npy header written by numpy.save');
   if (fortranM[1] === 'True') {
     throw fail('Fortran-order (column-major) arrays are not supported', 'C order; save with np.ascontiguousarray');
   }
@@ -73,7 +73,7 @@ export function parseNpy(bytes: Uint8Array, file = '<npy>'): NpyArray {
     .filter((s) => s !== '')
     .map((s) => {
       const n = Number(s.replace(/L$/, ''));
-      if (!Number.isInteger(n) || n < 0) throw fail(`malformed shape in .npy header: (${shapeM[1]})`);
+      if (!Number.isInteger(n) || n < 0) throw fail(`malformed shape in .npy header: (${shapeM[1]})`, 'non-negative integer dimensions');
       return n;
     });
 
@@ -92,7 +92,7 @@ export function parseNpy(bytes: Uint8Array, file = '<npy>'): NpyArray {
   const count = product(shape);
   const nbytes = count * itemsize;
   if (dataStart + nbytes > bytes.length) {
-    throw fail(`truncated .npy data: shape (${shape.join(', ')}) needs ${nbytes} bytes, file has ${bytes.length - dataStart}`);
+    throw fail(`truncated .npy data: shape (${shape.join(', ')}) needs ${nbytes} bytes, file has ${bytes.length - dataStart}`, 'a complete .npy file (numpy.save)');
   }
   // Copy so the typed array is aligned and independent of the file buffer.
   const buf = bytes.slice(dataStart, dataStart + nbytes).buffer;

@@ -81,11 +81,11 @@ export function stepSize(step: PreprocessingStep, field = 'preprocessing'): [num
   const okDim = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v > 0;
   if (step.dst_height !== undefined || step.dst_width !== undefined) {
     if (!okDim(step.dst_height) || !okDim(step.dst_width)) {
-      throw new QuantizeError(`${step.type} needs both dst_height and dst_width as positive integers`, { field });
+      throw new QuantizeError(`${step.type} needs both dst_height and dst_width as positive integers`, { field, expected: 'dst_height and dst_width ≥ 1' });
     }
     return [step.dst_height!, step.dst_width!];
   }
-  if (!okDim(step.size)) throw new QuantizeError(`${step.type} needs 'size' (or dst_height and dst_width) as a positive integer`, { field });
+  if (!okDim(step.size)) throw new QuantizeError(`${step.type} needs 'size' (or dst_height and dst_width) as a positive integer`, { field, expected: 'size ≥ 1, or dst_height and dst_width ≥ 1' });
   return [step.size!, step.size!];
 }
 
@@ -94,7 +94,7 @@ export function convertColor(px: Pixels, color: ColorMode, inputOrder: 'rgb' | '
   const { width, height, channels: c } = px;
   const n = width * height;
   const src = px.data;
-  if (src.length < n * c) throw new QuantizeError(`pixel buffer too short: ${src.length} < ${width}×${height}×${c}`, { file });
+  if (src.length < n * c) throw new QuantizeError(`pixel buffer too short: ${src.length} < ${width}×${height}×${c}`, { file, expected: `${width * height * c} bytes` });
   if (c === 1) {
     const data = new Float32Array(color === 'gray' ? n : 3 * n);
     if (color === 'gray') for (let i = 0; i < n; i++) data[i] = src[i];
@@ -210,7 +210,7 @@ export function channelParams(
   if (arr.length !== 1 && arr.length !== channels) {
     throw new QuantizeError(`has ${arr.length} values for ${channels} channel(s)`, { field, expected: `1 or ${channels} values` });
   }
-  if (!arr.every((x) => typeof x === 'number' && Number.isFinite(x))) throw new QuantizeError('must be finite numbers', { field });
+  if (!arr.every((x) => typeof x === 'number' && Number.isFinite(x))) throw new QuantizeError('must be finite numbers', { field, expected: 'finite numbers' });
   const out = new Float64Array(channels);
   for (let k = 0; k < channels; k++) out[k] = arr.length === 1 ? arr[0] : arr[k];
   return out;
@@ -221,7 +221,7 @@ export function normalizeHwc(img: FloatImage, mean: number | number[] | undefine
   const c = img.channels;
   const m = channelParams(mean, 0, c, `${field}.mean`);
   const s = channelParams(std, 1, c, `${field}.std`);
-  if (s.some((x) => x === 0)) throw new QuantizeError('std must not be 0', { field: `${field}.std` });
+  if (s.some((x) => x === 0)) throw new QuantizeError('std must not be 0', { field: `${field}.std`, expected: 'a non-zero std per channel' });
   const d = img.data;
   for (let i = 0; i < d.length; i += c) for (let k = 0; k < c; k++) d[i + k] = (d[i + k] - m[k]) / s[k];
 }
@@ -243,7 +243,7 @@ export function normalizeTensor(
   const c = rank3 ? (layout === 'NCHW' ? dims[0] : dims[2]) : 1;
   const m = channelParams(mean, 0, c, `${field}.mean`);
   const s = channelParams(std, 1, c, `${field}.std`);
-  if (s.some((x) => x === 0)) throw new QuantizeError('std must not be 0', { field: `${field}.std` });
+  if (s.some((x) => x === 0)) throw new QuantizeError('std must not be 0', { field: `${field}.std`, expected: 'a non-zero std per channel' });
   const plane = rank3 && layout === 'NCHW' ? dims[1] * dims[2] : 1;
   for (let i = 0; i < data.length; i++) {
     const k = c === 1 ? 0 : layout === 'NCHW' ? Math.floor(i / plane) % c : i % c;

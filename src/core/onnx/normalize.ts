@@ -4,7 +4,7 @@
 import { QuantizeError } from '../types';
 import { attrFloat, attrInt, attrInts, attrString, findAttr, intAttr, floatAttr, intsAttr, setAttr } from './attributes';
 import { GraphIndex } from './graph';
-import { cloneModel, opsetVersion, toNum, type ModelProto, type NodeProto, type TensorProto } from './proto';
+import { cloneModel, opsetVersion, type ModelProto, type NodeProto, type TensorProto } from './proto';
 import { makeTensor, readTensor, toFloat32 } from './tensor';
 
 export const MIN_OPSET = 7;
