@@ -121,7 +121,8 @@ export interface Engine {
   readonly backend: Backend;
   /** Sessions created so far (reported as counts.sessions). */
   readonly sessionsCreated: number;
-  createSession(model: Uint8Array): Promise<SessionInfo>;
+  /** `options` are back-end session options merged over the engine's defaults (onnxruntime SessionOptions). */
+  createSession(model: Uint8Array, options?: Record<string, unknown>): Promise<SessionInfo>;
   run(session: SessionInfo, feeds: Record<string, TensorData>, outputs?: string[]): Promise<Record<string, TensorData>>;
   release(session: SessionInfo): Promise<void>;
   dispose(): Promise<void>;

@@ -13,7 +13,7 @@ import { CalibrationStats, statisticsModel, type WatchRequest } from '../quant/c
 import { activationEstimator, aggregateEstimator, sampleStatsFor, weightEstimator } from '../quant/estimators';
 import { activationParams, fakeQuantize, unifyParams, weightParams } from '../quant/ranges';
 import { fastBiasCorrection } from '../quant/bias-correction';
-import { buildSwitchableModel, makeFeeds, type SwitchLayout } from '../quant/switchable';
+import { buildSwitchableModel, EXACT_SESSION_OPTIONS, makeFeeds, type SwitchLayout } from '../quant/switchable';
 import { exportQdqModel } from '../quant/qdq-export';
 import type { SampleStat } from '../quant/statistics';
 import { QuantizeError, type Dataset, type Engine, type MetricDef, type MetricName, type ProgressFn, type QuantizerParams, type QuantizerSpec, type RevertGroup, type SessionInfo } from '../types';
@@ -21,6 +21,9 @@ import type { EvalResult, QuantState, QuantizationBackend, StoredQuantizer } fro
 import { toQuantizerParams, toStored } from './stored';
 
 export type EvalMode = 'switchable' | 'session-per-config';
+
+/** FP32 and switchable sessions run under options that keep "all quantizers off" bit-exact with FP32. */
+const EXACT_OPTIONS = EXACT_SESSION_OPTIONS as unknown as Record<string, unknown>;
 
 export interface OnnxBackendOptions {
   engine: Engine;
@@ -306,7 +309,7 @@ export class OnnxQuantizationBackend implements QuantizationBackend {
   private async switchableSession(): Promise<{ session: SessionInfo; layout: SwitchLayout }> {
     if (!this.switchable) {
       const { model, layout } = buildSwitchableModel(this.opts.model, this.placement.quantizers, { flavor: this.opts.flavor ?? 'qdq', overridable: this.overridable() });
-      const session = await this.time('sessions', this.opts.engine.createSession(encodeModel(model)));
+      const session = await this.time('sessions', this.opts.engine.createSession(encodeModel(model), EXACT_OPTIONS));
       this.switchable = { session, layout };
     }
     return this.switchable;
@@ -342,7 +345,7 @@ export class OnnxQuantizationBackend implements QuantizationBackend {
 
   private async sessionFor(state: QuantState | null): Promise<{ session: SessionInfo; feeds: Record<string, import('../types').TensorData> }> {
     if (!state) {
-      if (!this.fp32Session) this.fp32Session = await this.time('sessions', this.opts.engine.createSession(encodeModel(this.opts.model)));
+      if (!this.fp32Session) this.fp32Session = await this.time('sessions', this.opts.engine.createSession(encodeModel(this.opts.model), EXACT_OPTIONS));
       return { session: this.fp32Session, feeds: {} };
     }
     if (this.mode === 'switchable') {
