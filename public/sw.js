@@ -34,7 +34,8 @@ self.addEventListener('fetch', (event) => {
   if (req.method !== 'GET' || url.origin !== self.location.origin) return;
   event.respondWith(
     (async () => {
-      const hit = await caches.match(req, { ignoreSearch: true });
+      // ignoreVary: the preview server sends 'Vary: Origin', and module scripts carry an Origin header.
+      const hit = await caches.match(req, { ignoreSearch: true, ignoreVary: true });
       // Network first for the page itself (new versions), cache first for everything else.
       if (hit && req.mode !== 'navigate') return hit;
       try {
@@ -48,7 +49,7 @@ self.addEventListener('fetch', (event) => {
       } catch (e) {
         if (hit) return hit;
         if (req.mode === 'navigate') {
-          const shell = await caches.match(new URL('./', self.registration.scope).href);
+          const shell = await caches.match(new URL('./', self.registration.scope).href, { ignoreVary: true });
           if (shell) return shell;
         }
         throw e;

@@ -123,7 +123,7 @@ export async function fallbackToWasm(base: { requested: BackendChoice; crossOrig
   const { engine, threads: n } = await wasmEngine(threads);
   return {
     engine,
-    info: { ...base, backend: 'wasm', label: engine.label, threads: n, flavor: 'qdq', fallback: `${why} — running on WASM instead.` },
+    info: { ...base, backend: 'wasm', label: engine.label, threads: n, flavor: 'qdq', fallback: `${why[0].toUpperCase()}${why.slice(1)} — running on WASM instead.` },
   };
 }
 

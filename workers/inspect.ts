@@ -5,7 +5,6 @@ import { defaultDqParams } from '../src/core/config/defaults';
 import { parsePotConfig } from '../src/core/config/parse';
 import { openDataset } from '../src/core/data/dataset';
 import { decodeImage } from '../src/core/data/image';
-import { normPath } from '../src/core/data/source';
 import { elementTypes } from '../src/core/onnx/elem-types';
 import { GraphIndex } from '../src/core/onnx/graph';
 import { normalizeModel } from '../src/core/onnx/normalize';
@@ -14,7 +13,8 @@ import { GroupFinder } from '../src/core/quant/groups';
 import { AGNOSTIC_OPS, isQuantizableOp } from '../src/core/quant/hardware';
 import { analyzePlacement } from '../src/core/quant/placement';
 import type { DataInput, DataPreview, ModelSummary, PreviewImage, PreviewSample, ValueSummary } from './protocol';
-import { memorySource, modelInputShape } from './setup';
+import { memorySource } from './setup';
+import { modelInputShape } from '../src/core/input-checks';
 
 const TYPE_NAMES: Record<number, string> = {
   [DataType.FLOAT]: 'float32', [DataType.UINT8]: 'uint8', [DataType.INT8]: 'int8', [DataType.INT32]: 'int32',
@@ -169,8 +169,8 @@ export async function previewData(data: DataInput, configText: string, summary: 
   const labelCounts = new Map<number, number>();
   const firstOf = new Map<number, number>();
   for (let i = 0; i < ds.size; i++) {
-    // Labels only: images are not decoded here (get() would decode every image).
-    const label = ds.hasLabels ? await labelOf(ds, i, normPath(cfg.engine.dataset.data_source)) : -1;
+    // Labels only: images are not decoded here.
+    const label = ds.hasLabels ? ds.label(i) : -1;
     labelCounts.set(label, (labelCounts.get(label) ?? 0) + 1);
     if (!firstOf.has(label)) firstOf.set(label, i);
   }
@@ -219,15 +219,4 @@ export async function previewData(data: DataInput, configText: string, summary: 
     labelProblem,
     samples,
   };
-}
-
-/** A sample's label without decoding its image where possible. OpenedDataset has no label(i)
- *  (worth adding to the core): for class-folder image sets the label is the folder's index. */
-async function labelOf(ds: Awaited<ReturnType<typeof openDataset>>, i: number, root: string): Promise<number> {
-  if (ds.kind === 'images' && ds.classNames) {
-    const rel = root && ds.files[i].startsWith(root + '/') ? ds.files[i].slice(root.length + 1) : ds.files[i];
-    const k = ds.classNames.indexOf(rel.split('/')[0]);
-    if (k >= 0) return k;
-  }
-  return (await ds.get(i)).label;
 }

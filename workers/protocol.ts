@@ -7,7 +7,8 @@ import type { RunReport } from '../src/core/report';
 import type { NormalizeReport } from '../src/core/onnx/normalize';
 
 export type BackendChoice = 'wasm' | 'webgpu';
-export type EvalMode = 'switchable' | 'session-per-config';
+/** How candidate states are evaluated; 'auto' measures both ways at run start (as the CLI does). */
+export type EvalMode = 'auto' | 'switchable' | 'session-per-config';
 
 /** One data file, its path relative to the data root ('/'-separated), and its content. */
 export interface DataFile {

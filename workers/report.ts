@@ -44,7 +44,7 @@ export function buildReport(r: ReportInput): RunReport {
       quantized_bytes: r.qdqBytes,
     },
     data: { fingerprint: setup.fingerprints.data, size: setup.dataset.size },
-    engine: { backend: r.engine.backend, label: r.engine.label, mode: backend.mode },
+    engine: { backend: r.engine.backend, label: r.engine.label, mode: backend.mode, ...(backend.calibration ? { calibration: backend.calibration } : {}), modeUse: backend.modeUse },
     params: setup.params,
     seed: setup.params.seed,
     baseline: { metrics: r.baseline },

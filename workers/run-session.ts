@@ -15,16 +15,17 @@ import { createEngine, fallbackToWasm, GatedEngine, PauseGate, type CreatedEngin
 import type { DataFile, DataInput, RunDigest, RunMeta, RunOutcome, RunSettings, StartRequest, UiEvent } from './protocol';
 import { buildReport } from './report';
 import { prepareBrowserRun, type BrowserSetup } from './setup';
+import { checkLabels } from '../src/core/input-checks';
 
 /** Data files up to this size are kept in IndexedDB with the run, so a resume needs no re-pick. */
 const KEEP_DATA_BYTES = 64 * 1024 * 1024;
 
-export const DEFAULT_SETTINGS: RunSettings = { backend: 'wasm', batchSize: 16, threads: 2, mode: 'switchable' };
+export const DEFAULT_SETTINGS: RunSettings = { backend: 'wasm', batchSize: 16, threads: 2, mode: 'auto' };
 
 /** Raised when a resumed run needs its data picked again (the browser did not keep it). */
 export class DataNeededError extends Error {
-  constructor(runId: string) {
-    super(`The browser did not keep the data of run ${runId}: pick the same data files again to resume.`);
+  constructor(runId: string, dataName: string) {
+    super(`The browser did not keep the data of run ${runId} (${dataName}): pick the same data files again to resume; they are checked against the run's fingerprint.`);
     this.name = 'DataNeededError';
   }
 }
@@ -61,7 +62,7 @@ async function load(store: IdbSnapshotStore, req: StartRequest): Promise<Loaded>
     const modelBytes = await store.getBytes(req.runId, 'model');
     if (!meta || !modelBytes) throw new QuantizeError(`run ${req.runId} is not in this browser's storage (deleted, or storage was cleared)`);
     const data = req.data ?? (await keptData(store, req.runId));
-    if (!data) throw new DataNeededError(req.runId);
+    if (!data) throw new DataNeededError(req.runId, meta.dataName);
     const resumeFrom = await store.get<AaqRunState>(req.runId, 'state');
     const digest = await store.get<RunDigest>(req.runId, 'digest');
     return { meta: { ...meta, settings: req.settings ?? meta.settings }, modelBytes, data, resumeFrom, digest };
@@ -164,6 +165,22 @@ async function execute(
       tuningStats: setup.algorithm.name === 'AccuracyAwareQuantization' && setup.algorithm.params.tune_hyperparams,
     });
   let backend = makeBackend(created);
+  try {
+    await backend.openFp32Session();
+  } catch (e) {
+    // The model does not load on the WebGPU EP (an operator or type it lacks): WASM instead.
+    if (created.info.backend !== 'webgpu') throw new QuantizeError(`the model cannot be loaded for inference: ${(e as Error).message}`, { file: meta.modelName });
+    await backend.dispose().catch(() => undefined);
+    await created.engine.dispose().catch(() => undefined);
+    created = await fallbackToWasm({ requested: 'webgpu', crossOriginIsolated: self.crossOriginIsolated }, settings.threads, `WebGPU cannot load this model (${(e as Error).message})`);
+    emit({ type: 'engine', info: created.info });
+    emit({ type: 'warning', message: created.info.fallback! });
+    backend = makeBackend(created);
+    await backend.openFp32Session();
+  }
+  // As the CLI: the model runs on sample 0 and the labels fit the classes it scores.
+  const ds = setup.parsed.config.engine.dataset;
+  checkLabels(setup.dataset, await backend.probe(), setup.metrics, { data: ds.data_source, labels: ds.labels });
   const groupOps = new Map<string, string[]>(Object.entries(loaded.digest?.groupOps ?? {}));
   const layers = backend.placement.ops.map((name) => ({ name, op: backend.idx.nodes[backend.idx.nodeByName.get(name)!]?.opType ?? '?' }));
   const dctx = (): DigestContext => ({ params: setup.params, layers, int8: [], groupOps });

@@ -1,29 +1,18 @@
 // Everything a browser run needs from the picked files and the config text — the browser twin of
-// src/node/run-setup.ts (same steps, same fingerprints, so a run here and `aaq quantize` agree).
+// src/node/run-setup.ts (same steps, same checks, same fingerprints, so a run here and
+// `aaq quantize` agree). The engine-dependent checks (the model loads and runs on sample 0, the
+// labels fit its classes) follow in run-session.ts once the engine exists.
 
 import { parsePotConfig } from '../src/core/config/parse';
 import type { AccuracyAwareParams, DefaultQuantizationParams, ParsedConfig } from '../src/core/config/types';
 import { openDataset, type OpenedDataset } from '../src/core/data/dataset';
 import { hashBytes } from '../src/core/data/hash';
 import { MemorySource } from '../src/core/data/memory-source';
-import { GraphIndex } from '../src/core/onnx/graph';
 import { normalizeModel, type NormalizeReport } from '../src/core/onnx/normalize';
+import { modelInputShape } from '../src/core/input-checks';
 import { decodeModel, type ModelProto } from '../src/core/onnx/proto';
 import { QuantizeError, type MetricName } from '../src/core/types';
 import type { DataInput } from './protocol';
-
-/** Input layout and per-sample shape (without batch) from the model input; -1 for symbolic dims.
- *  Same rule as src/node/run-setup.ts `modelInputShape` (which cannot be imported here: it sits
- *  in a file that reads the file system). */
-export function modelInputShape(model: ModelProto, layoutHint?: 'NCHW' | 'NHWC'): { sampleShape: number[]; layout: 'NCHW' | 'NHWC' } {
-  const idx = new GraphIndex(model);
-  const shape = idx.shapeOf(idx.inputs[0]);
-  if (!shape || shape.length < 2) throw new QuantizeError(`input '${idx.inputs[0]}' has no usable shape`, { expected: 'a model input shaped [N, C, H, W] or [N, H, W, C]' });
-  const sample = shape.slice(1);
-  let layout: 'NCHW' | 'NHWC' = layoutHint ?? 'NCHW';
-  if (!layoutHint && sample.length === 3 && (sample[2] === 1 || sample[2] === 3) && !(sample[0] === 1 || sample[0] === 3)) layout = 'NHWC';
-  return { sampleShape: sample, layout };
-}
 
 export async function memorySource(data: DataInput): Promise<MemorySource> {
   const src = new MemorySource({}, data.name);
@@ -50,7 +39,7 @@ export async function prepareBrowserRun(configText: string, modelName: string, m
   const { model, report } = normalizeModel(original, modelName);
   const datasetCfg = cfg.engine.dataset;
   if (!datasetCfg.data_source) throw new QuantizeError('no data given', { field: 'engine.dataset.data_source', expected: 'an image folder, .npy or IDX file' });
-  const { sampleShape, layout } = modelInputShape(model, datasetCfg.layout);
+  const { sampleShape, layout } = modelInputShape(model, datasetCfg.layout, modelName);
   const dataset = await openDataset(await memorySource(data), datasetCfg, { sampleShape, layout });
   const algorithm = cfg.compression.algorithms[0];
   const metrics = [

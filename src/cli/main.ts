@@ -9,7 +9,8 @@ import type { QuantState } from '../core/algorithms/backend';
 import { encodeModel } from '../core/onnx/proto';
 import { layerTable, quantizerCounts, revertedAtFromHistory, summaryText, type RunReport } from '../core/report';
 import { QuantizeError, type RunEvent } from '../core/types';
-import { FileSnapshotStore } from '../node/file-store';
+import type { FileSnapshotStore } from '../node/file-store';
+import { freshSnapshots, nextMeta, resumeSnapshots, type RunMeta } from '../node/resume';
 import { prepareRun, type RunSetup, type RunSetupOptions } from '../node/run-setup';
 
 const VERSION = '0.1.0';
@@ -33,7 +34,7 @@ interface CommonOpts {
   data?: string;
   engine: 'native' | 'wasm';
   batch: string;
-  mode: 'switchable' | 'session-per-config';
+  mode: 'auto' | 'calibrate' | 'switchable' | 'session-per-config';
   threads?: string;
   quiet?: boolean;
 }
@@ -94,34 +95,32 @@ async function quantizeWith(setup: RunSetup, o: QuantizeOpts, t0: number): Promi
   let aaq: AaqResult | undefined;
   let priorCounts = { inferences: 0, sessions: 0 };
   if (algorithm.name === 'DefaultQuantization') {
+    if (o.resume) {
+      throw new QuantizeError('--resume continues an AccuracyAwareQuantization run, but this config runs DefaultQuantization', {
+        file: resolve(o.config), field: 'compression.algorithms[0].name', expected: 'the config of the interrupted AAQ run',
+      });
+    }
     const r = await runDefaultQuantization(backend, algorithm.params, { progress, log });
     ({ state, baseline, quantized, drop } = r);
     final = r.quantized;
     labelFree = r.labelFree;
   } else {
     const dir = resolve(o.resume ?? o.snapshots ?? `${o.out}.run`);
-    const store = new FileSnapshotStore(dir);
+    let store: FileSnapshotStore;
+    let meta: RunMeta;
     let resumeFrom: AaqRunState | undefined;
     if (o.resume) {
-      const meta = await store.get<{ fingerprints: RunSetup['fingerprints']; counts: typeof priorCounts }>('run', 'meta');
-      resumeFrom = await store.get<AaqRunState>('run', 'state');
-      if (!meta || !resumeFrom) throw new QuantizeError('no run snapshot in this folder', { file: dir, expected: 'a folder written by aaq quantize (--snapshots)' });
-      for (const k of ['model', 'data', 'config'] as const) {
-        if (meta.fingerprints[k] !== setup.fingerprints[k]) {
-          throw new QuantizeError(`the snapshot was taken with a different ${k}; refusing to resume`, { file: dir, expected: `the same ${k} as the interrupted run` });
-        }
-      }
-      priorCounts = meta.counts;
+      ({ store, state: resumeFrom, counts: priorCounts, meta } = await resumeSnapshots(dir, setup, algorithm.params));
       log(`resuming from phase '${resumeFrom.phase}' (${resumeFrom.history.length} iterations done)`);
     } else {
-      await store.delete('run');
-      await store.put('run', 'meta', { fingerprints: setup.fingerprints, counts: priorCounts });
+      ({ store, meta } = await freshSnapshots(dir, setup));
     }
     aaq = await runAccuracyAware(backend, algorithm.params, {
       resumeFrom, progress, log,
       checkpoint: async (s) => {
         const c = backend.counts();
-        await store.put('run', 'meta', { fingerprints: setup.fingerprints, counts: { inferences: priorCounts.inferences + c.inferences, sessions: priorCounts.sessions + c.sessions } });
+        meta = nextMeta(meta, s, { inferences: priorCounts.inferences + c.inferences, sessions: priorCounts.sessions + c.sessions });
+        await store.put('run', 'meta', meta);
         await store.put('run', 'state', s);
       },
     });
@@ -138,7 +137,7 @@ async function quantizeWith(setup: RunSetup, o: QuantizeOpts, t0: number): Promi
     tool: 'aaq-studio', version: VERSION, algorithm: algorithm.name,
     model: { name: setup.parsed.config.model.model_name || basename(setup.modelPath), path: setup.modelPath, fingerprint: setup.fingerprints.model, bytes: setup.modelBytes.byteLength, quantized_bytes: bytes.byteLength },
     data: { fingerprint: setup.fingerprints.data, size: setup.dataset.size },
-    engine: { backend: setup.engine.backend, label: setup.engine.label, mode: backend.mode },
+    engine: { backend: setup.engine.backend, label: setup.engine.label, mode: backend.mode, ...(backend.calibration ? { calibration: backend.calibration } : {}), modeUse: backend.modeUse },
     params: algorithm.params, seed: algorithm.params.seed,
     baseline: { metrics: baseline }, quantized: { metrics: quantized }, final: { metrics: final }, drop,
     label_free: labelFree,
@@ -167,7 +166,7 @@ function common(cmd: Command): Command {
     .option('-m, --model <file>', 'FP32 .onnx model (overrides model.model)')
     .option('-d, --data <path>', 'validation data: image folder, .npy or IDX file (overrides engine.dataset.data_source)')
     .addOption(new Option('-e, --engine <kind>', 'inference engine').choices(['native', 'wasm']).default('native'))
-    .addOption(new Option('--mode <mode>', 'how candidate configurations are evaluated').choices(['switchable', 'session-per-config']).default('switchable'))
+    .addOption(new Option('--mode <mode>', 'how candidate configurations are evaluated (auto: the faster on this engine, as measured by the bench; calibrate: measured at run start)').choices(['auto', 'calibrate', 'switchable', 'session-per-config']).default('auto'))
     .option('-b, --batch <n>', 'batch size', '16')
     .option('--threads <n>', 'intra-op threads (native engine)')
     .option('-q, --quiet', 'no progress on stderr');

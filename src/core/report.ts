@@ -4,6 +4,7 @@ import type { DefaultQuantizationResult } from './algorithms/default-quantizatio
 import type { QuantState } from './algorithms/backend';
 import type { AccuracyAwareParams, DefaultQuantizationParams } from './config/types';
 import type { QuantizerSpec } from './types';
+import type { ModeCalibration, ModeUse } from './algorithms/eval-mode';
 
 export interface RunReport {
   tool: 'aaq-studio';
@@ -11,7 +12,7 @@ export interface RunReport {
   algorithm: 'DefaultQuantization' | 'AccuracyAwareQuantization';
   model: { name: string; path: string; fingerprint: string; bytes: number; quantized_bytes?: number };
   data: { fingerprint: string; size: number };
-  engine: { backend: string; label: string; mode: string };
+  engine: { backend: string; label: string; mode: string; calibration?: ModeCalibration; modeUse?: ModeUse };
   params: DefaultQuantizationParams | AccuracyAwareParams;
   seed: number;
   baseline: { metrics: Record<string, number> };

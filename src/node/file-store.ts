@@ -3,7 +3,7 @@
 // snapshot intact.
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SnapshotStore } from '../core/types';
+import { QuantizeError, type SnapshotStore } from '../core/types';
 
 const safe = (k: string) => k.replace(/[^A-Za-z0-9._-]/g, '_');
 
@@ -12,9 +12,10 @@ export class FileSnapshotStore implements SnapshotStore {
     mkdirSync(dir, { recursive: true });
   }
 
-  private path(runId: string, key: string, ext: string): string {
+  /** Where a key lives; `create` makes its folder (writes only: reading creates nothing). */
+  path(runId: string, key: string, ext = '.json', create = false): string {
     const d = join(this.dir, safe(runId));
-    mkdirSync(d, { recursive: true });
+    if (create) mkdirSync(d, { recursive: true });
     return join(d, `${safe(key)}${ext}`);
   }
 
@@ -32,17 +33,23 @@ export class FileSnapshotStore implements SnapshotStore {
   }
 
   async put(runId: string, key: string, value: unknown): Promise<void> {
-    this.atomicWrite(this.path(runId, key, '.json'), new TextEncoder().encode(JSON.stringify(value)));
+    this.atomicWrite(this.path(runId, key, '.json', true), new TextEncoder().encode(JSON.stringify(value)));
   }
 
+  /** The stored value; a file that is not JSON (damaged, or not ours) is a QuantizeError naming it. */
   async get<T = unknown>(runId: string, key: string): Promise<T | undefined> {
     const p = this.path(runId, key, '.json');
     if (!existsSync(p)) return undefined;
-    return JSON.parse(readFileSync(p, 'utf8')) as T;
+    try {
+      return JSON.parse(readFileSync(p, 'utf8')) as T;
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      throw new QuantizeError(`snapshot cannot be read (${why})`, { file: p, expected: 'a JSON snapshot written by aaq quantize' });
+    }
   }
 
   async putBytes(runId: string, key: string, bytes: Uint8Array): Promise<void> {
-    this.atomicWrite(this.path(runId, key, '.bin'), bytes);
+    this.atomicWrite(this.path(runId, key, '.bin', true), bytes);
   }
 
   async getBytes(runId: string, key: string): Promise<Uint8Array | undefined> {

@@ -9,7 +9,7 @@ import { hashBytes } from '../core/data/hash';
 import { decodeModel, MAX_MODEL_BYTES, type ModelProto } from '../core/onnx/proto';
 import { normalizeModel, type NormalizeReport } from '../core/onnx/normalize';
 import { checkLabels, modelInputShape } from '../core/input-checks';
-import { OnnxQuantizationBackend, type EvalMode } from '../core/algorithms/onnx-backend';
+import { OnnxQuantizationBackend, type EvalModeOption } from '../core/algorithms/onnx-backend';
 import { QuantizeError, type MetricName } from '../core/types';
 import { createNodeEngine, type NodeEngineKind } from './engines';
 import { FsSource } from './fs-source';
@@ -21,7 +21,8 @@ export interface RunSetupOptions {
   data?: string;
   engine?: NodeEngineKind;
   batch?: number;
-  mode?: EvalMode;
+  /** How candidate configurations are evaluated (default 'auto': the back end's measured faster mode). */
+  mode?: EvalModeOption;
   threads?: number;
 }
 
@@ -108,7 +109,7 @@ export async function prepareRun(opts: RunSetupOptions): Promise<RunSetup> {
   try {
     const b = (backend = await asModelError(modelPath, () => new OnnxQuantizationBackend({
       engine, model, dataset, metrics, placementParams: params, batchSize: opts.batch ?? 16,
-      flavor: 'qdq', mode: opts.mode ?? 'switchable',
+      flavor: 'qdq', mode: opts.mode ?? 'auto',
       tuningStats: algorithm.name === 'AccuracyAwareQuantization' && algorithm.params.tune_hyperparams,
     })));
     await asModelError(modelPath, () => b.openFp32Session());

@@ -80,7 +80,7 @@ export async function serve(): Promise<Served> {
   const port = await freePort();
   const server = await preview({ root: ROOT, configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn', preview: { port, strictPort: true, host: '127.0.0.1', open: false } });
   const url = `http://127.0.0.1:${port}/`;
-  return { url, server, close: () => new Promise<void>((r) => server.httpServer.close(() => r())) };
+  return { url, server, close: () => server.close() };
 }
 
 export async function launch(opts: { webgpu?: boolean } = {}): Promise<Browser> {

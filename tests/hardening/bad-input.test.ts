@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { badDataCases } from './bad-data';
 import { badModelCases, type BadCase } from './bad-models';
-import { BAD, baseConfig, judge, runCli, runCliChild, tempDir, writeJson, type CliResult } from './cli-harness';
+import { decodeModel } from '../../src/core/onnx/proto';
+import { QuantizeError } from '../../src/core/types';
+import { BAD, CNN, baseConfig, judge, runCli, runCliChild, tempDir, writeJson, type CliResult } from './cli-harness';
 
 const configCases: BadCase[] = readdirSync(join(BAD, 'configs'))
   .filter((f) => f.endsWith('.jsonc'))
@@ -32,6 +34,15 @@ const root = tempDir('bad');
 const results: { name: string; clear: boolean; why: string[]; stderr: string }[] = [];
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('model size limit (in memory, as the studio reads files)', () => {
+  it('decodeModel refuses bytes over an injected limit before decoding them', () => {
+    const bytes = new Uint8Array(readFileSync(CNN));
+    expect(decodeModel(bytes, 'cnn.onnx', bytes.length).graph).toBeTruthy();
+    expect(() => decodeModel(bytes, 'cnn.onnx', bytes.length - 1)).toThrow(QuantizeError);
+    expect(() => decodeModel(bytes, 'cnn.onnx', 2 ** 19)).toThrow(/cnn\.onnx: model is 866455 bytes \(0\.8 MiB\), over the limit \(expected a model of at most 0\.5 MiB\)/);
+  });
+});
 
 describe('bad input corpus (CLI)', () => {
   it(`refuses each of ${all.length} bad inputs with a clear one-line message`, async () => {

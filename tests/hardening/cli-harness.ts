@@ -3,12 +3,12 @@
 // internal error), exactly one line on stderr (run with --quiet), no stack trace, naming the
 // file and/or field, and saying what was expected.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { main } from '../../src/cli/main';
 
-export const ROOT = resolve(__dirname, '../..');
+export const ROOT = resolve(import.meta.dirname, '../..');
 export const FIX = join(ROOT, 'tests/fixtures');
 export const MODELS = join(FIX, 'models');
 export const CNN = join(MODELS, 'fmnist-cnn.onnx');
@@ -74,8 +74,7 @@ export function judge(r: CliResult, names: string[]): Verdict {
 }
 
 export function tempDir(tag: string): string {
-  const d = mkdtempSync(join(tmpdir(), `aaq-${tag}-`));
-  return d;
+  return mkdtempSync(join(tmpdir(), `aaq-${tag}-`));
 }
 
 /** A valid config object for fmnist-cnn on the 40-sample .npy data, DefaultQuantization. */
@@ -103,5 +102,3 @@ export function writeJson(path: string, value: unknown): string {
   return path;
 }
 
-export const base = basename;
-export const readText = (p: string) => readFileSync(p, 'utf8');

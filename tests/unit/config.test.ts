@@ -93,6 +93,9 @@ const AAQ_DEFAULTS: AccuracyAwareParams = {
   annotation_free: false,
   return_best: false,
   exclude_rolled_back: false,
+  reuse_evaluations: true,
+  early_stop: true,
+  lazy_ranking: true,
 };
 
 /** A small valid config as an object, to be altered per case. */

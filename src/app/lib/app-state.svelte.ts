@@ -32,7 +32,7 @@ class AppState {
   preview = $state.raw<DataPreview | null>(null);
   previewError = $state<string | null>(null);
   config = $state<PotConfig | null>(null);
-  settings = $state<RunSettings>({ backend: 'wasm', batchSize: 16, threads: defaultThreads(), mode: 'switchable' });
+  settings = $state<RunSettings>({ backend: 'wasm', batchSize: 16, threads: defaultThreads(), mode: 'auto' });
   runs = $state.raw<RunMeta[]>([]);
   busy = $state<string | null>(null);
   demo = $state(false);

@@ -20,7 +20,7 @@ export function cliCommand(c: CliInput): string {
   // engine is closest in speed, wasm in numerics).
   parts.push(`-e wasm`);
   if (c.settings.batchSize !== 16) parts.push(`-b ${c.settings.batchSize}`);
-  if (c.settings.mode !== 'switchable') parts.push(`--mode ${c.settings.mode}`);
+  if (c.settings.mode !== 'auto') parts.push(`--mode ${c.settings.mode}`);
   parts.push(`-o ${q(`${stem}-int8.onnx`)}`, `-r ${q(`${stem}-report.json`)}`);
   return parts.join(' \\\n    ');
 }

@@ -58,6 +58,11 @@ export class LiveRun {
         const ev = e.event;
         if (ev.stage === 'done' || ev.stage === 'load' || ev.stage === 'quantize') break;
         const prev = this.stages[ev.stage];
+        // A stage's closing event (1/1) must not replace its sample counts.
+        if (prev && ev.total === 1 && ev.done === 1 && prev.total > 1) {
+          this.stages[ev.stage] = { ...prev, done: prev.total, finished: true, updatedAt: e.at };
+          break;
+        }
         const newRound = !prev || ev.done < prev.done || (prev.finished && ev.done < ev.total);
         // Iteration events come both per sample (evaluation) and per iteration (with data).
         if (ev.stage === 'iteration' && ev.data !== undefined) break;

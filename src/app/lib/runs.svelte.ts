@@ -29,20 +29,29 @@ class Runs {
   dataFor = $state.raw<RunMeta | null>(null);
   listError = $state<string | null>(null);
   private worker?: RunWorker;
+  private recheck?: ReturnType<typeof setTimeout>;
 
-  async refresh(): Promise<void> {
+  async refresh(tries = 0): Promise<void> {
     try {
       const ids = await store.list();
       const held = await heldRuns();
       const metas: RunMeta[] = [];
+      let elsewhere = false;
       for (const id of ids) {
         const m = await store.get<RunMeta>(id, 'meta');
         if (!m) continue;
-        if (m.status === 'running' && !held.has(id) && this.live?.runId !== id) m.status = 'interrupted';
+        if (m.status === 'running' && this.live?.runId !== id) {
+          // Not ours: running in another tab (its lock is held), or interrupted.
+          if (held.has(id)) elsewhere = true;
+          else m.status = 'interrupted';
+        }
         metas.push(m);
       }
       app.runs = metas.sort((a, b) => b.createdAt - a.createdAt);
       this.listError = null;
+      // A worker of a page just reloaded may still hold its lock for a moment: look again.
+      clearTimeout(this.recheck);
+      if (elsewhere && tries < 5) this.recheck = setTimeout(() => void this.refresh(tries + 1), 1000);
     } catch (e) {
       this.listError = `Past runs cannot be read from browser storage: ${errorText(e)}`;
     }
@@ -69,9 +78,11 @@ class Runs {
       live.report = out.report;
       live.qdq = out.qdq;
       live.meta = out.meta;
-      live.status = 'done';
       live.finishedAt = Date.now();
-      app.screen = 'results';
+      // Results render (hidden) in this task, the screen switch in the next: two short tasks.
+      await new Promise((r) => setTimeout(r, 30));
+      live.status = 'done';
+      if (this.live === live) app.screen = 'results';
     } catch (e) {
       if (live.status === 'cancelled') return;
       const err = e as Error;

@@ -55,20 +55,36 @@ export function initialRunState(backend: QuantizationBackend, params: AccuracyAw
     rankings: [],
     messages: [],
     status: null,
+    savings: { reuse_evaluations: 0, early_stop: 0, lazy_ranking: 0 },
   };
 }
 
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 function checkResumable(state: AaqRunState, backend: QuantizationBackend, params: AccuracyAwareParams, specs: MetricSpec[]): void {
+  if (!isObj(state)) throw new QuantizeError('the snapshot is not an AAQ run state', { expected: 'a run state written by AAQ Studio' });
   if (state.version !== 1) throw new QuantizeError(`unsupported AAQ snapshot version ${String(state.version)}`, { expected: '1' });
+  // The shape every step relies on (a damaged or hand-edited snapshot is refused, not run).
+  const shapeOk = (state.phase === 'done' || Object.prototype.hasOwnProperty.call(STEPS, state.phase)) &&
+    typeof state.prng === 'number' && isObj(state.params) &&
+    [state.history, state.rankings, state.messages, state.diffSubset, state.metrics].every(Array.isArray) &&
+    [state.current, state.loop, state.tuning, state.best, state.baseline, state.thresholds, state.quantized, state.mixed, state.fp32PerSample].every((v) => v === null || isObj(v));
+  if (!shapeOk) throw new QuantizeError('the snapshot is damaged: its run state lacks fields or has fields of the wrong type', { expected: 'a run state written by AAQ Studio' });
   if (state.datasetSize !== backend.datasetSize) {
-    throw new QuantizeError(`the snapshot was taken on ${state.datasetSize} validation samples, the data has ${backend.datasetSize}`);
+    throw new QuantizeError(`the snapshot was taken on ${state.datasetSize} validation samples, the data has ${backend.datasetSize}`, { expected: 'the data of the interrupted run' });
   }
   if (stableStringify(state.params) !== stableStringify(params)) {
-    throw new QuantizeError('the snapshot was taken with different AccuracyAwareQuantization parameters', { field: 'params' });
+    throw new QuantizeError('the snapshot was taken with different AccuracyAwareQuantization parameters', { field: 'params', expected: 'the parameters of the interrupted run' });
   }
   if (stableStringify(state.metrics) !== stableStringify(specs)) {
-    throw new QuantizeError('the snapshot was taken with different metrics', { field: 'metrics' });
+    throw new QuantizeError('the snapshot was taken with different metrics', { field: 'metrics', expected: 'the metrics of the interrupted run' });
   }
+}
+
+/** Throws a QuantizeError unless `state` is a run state that `runAccuracyAware(backend, params,
+ *  { resumeFrom: state })` can continue (version, shape, data size, parameters, metrics). */
+export function assertResumable(state: unknown, backend: QuantizationBackend, params: AccuracyAwareParams): asserts state is AaqRunState {
+  checkResumable(state as AaqRunState, backend, params, resolveMetrics(backend.metricDefs(), params.metrics));
 }
 
 /**
@@ -132,5 +148,6 @@ export function buildResult(ctx: AaqContext, s: AaqRunState): AaqResult {
         : null,
     diffSubsetSize: s.diffSubset.length,
     labelFree: isLabelFree(ctx.specs),
+    savings: s.savings ?? { reuse_evaluations: 0, early_stop: 0, lazy_ranking: 0 },
   };
 }

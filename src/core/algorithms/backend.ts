@@ -56,6 +56,14 @@ export interface QuantizationBackend {
   quantizedOps(state: QuantState): string[];
   /** Counters for the report. */
   counts(): { inferences: number; sessions: number };
+  /**
+   * The range [lo, hi] of a metric's per-sample values, for engines whose evaluations are
+   * deterministic (the same configuration gives every sample the same value in any batch) and
+   * whose aggregate metric is the mean of the per-sample values. Only then do the AAQ work
+   * savings (reuse_evaluations, early_stop, lazy_ranking) apply; without it AAQ runs POT's
+   * schedule whatever the parameters say.
+   */
+  perSampleBounds?(metric: string): [number, number] | null;
 }
 
 /** A state with one group's quantizers switched off (pure). */

@@ -28,6 +28,30 @@ export interface Evaluated {
   drop: Metrics;
   /** Per-sample values per metric, aligned with `AaqRunState.diffSubset`. */
   perSample: Record<string, number[]>;
+  /**
+   * Set while the pass over the data stopped early (early_stop): `perSample` holds 0 at the
+   * `missing` samples, `metrics` assumes they all score the best possible value and `drop` is
+   * therefore a lower bound. Completed (and removed) as soon as an exact value is needed.
+   */
+  partial?: PartialEval;
+}
+
+export interface PartialEval {
+  /** Dataset indices not evaluated yet, in the order they will be (hardest first). */
+  missing: number[];
+  /** Samples evaluated in total (reused ones included). */
+  evaluated: number;
+  /** History entry whose metrics this evaluation fills in once complete. */
+  historyIndex?: number;
+  /** The missing samples were booked as early_stop savings. */
+  booked?: boolean;
+}
+
+/** Sample inferences avoided compared with POT's schedule, per optimisation. */
+export interface Savings {
+  reuse_evaluations: number;
+  early_stop: number;
+  lazy_ranking: number;
 }
 
 export interface RevertedGroup {
@@ -51,6 +75,9 @@ export interface HistoryEntry {
   reranked: boolean;
   /** Metric switched to after this iteration (its own drop was within threshold). */
   switchedTo?: string;
+  /** early_stop: the pass stopped after this many samples, the decision being certain; `drop`
+   *  is then a lower bound (the exact values replace it if the pass is ever completed). */
+  partial?: { evaluated: number; of: number };
 }
 
 export interface RankingRecord {
@@ -60,8 +87,9 @@ export interface RankingRecord {
   subsetSize: number;
   /** Dataset indices of the ranking subset (ascending). */
   subset: number[];
-  /** Best first (POT's order); the loop walks this list. */
-  scores: { group: string; score: number }[];
+  /** Best first (POT's order); the loop walks this list. `bound`: lazy_ranking never needed this
+   *  group's exact score; `score` is an upper bound of it. */
+  scores: { group: string; score: number; bound?: boolean }[];
 }
 
 export interface TuningRun {
@@ -104,6 +132,15 @@ export interface LoopState {
   reverted: RevertedGroup[];
   /** Seed ids of rolled-back groups (excluded from rankings with `exclude_rolled_back`). */
   rolledBack: string[];
+  /** The state the current ranking was computed on, its subset (dataset indices) and metric. */
+  ranked?: { state: QuantState; subset: number[]; metric: string; record: number };
+  /**
+   * `accuracyDrop` is the drop of an evaluation that stopped early: 'current' (s.current's) or
+   * that evaluation itself (a rolled-back one); finished if a comparison ever needs it exactly.
+   */
+  accRef?: 'current' | Evaluated;
+  /** The last rolled-back evaluation (reuse_evaluations: a candidate of the re-ranking). */
+  rolledBackEval?: Evaluated;
 }
 
 export type CandidateSource = 'quantized' | 'mixed' | 'tuned' | 'iteration';
@@ -143,6 +180,8 @@ export interface AaqRunState {
   rankings: RankingRecord[];
   messages: string[];
   status: AaqStatus | null;
+  /** Work avoided by the optimisations (absent in snapshots from before they existed). */
+  savings?: Savings;
 }
 
 export interface AaqOptions {
@@ -179,4 +218,6 @@ export interface AaqResult {
   diffSubsetSize: number;
   /** Metrics are agreement@top1 only: relative to the FP32 model, no labels needed. */
   labelFree: boolean;
+  /** Sample inferences each optimisation avoided (zeros on POT's schedule). */
+  savings: Savings;
 }

@@ -13,17 +13,17 @@ import { CalibrationStats, statisticsModel, type WatchRequest } from '../quant/c
 import { activationEstimator, aggregateEstimator, sampleStatsFor, weightEstimator } from '../quant/estimators';
 import { activationParams, fakeQuantize, unifyParams, weightParams } from '../quant/ranges';
 import { fastBiasCorrection } from '../quant/bias-correction';
-import { buildSwitchableModel, EXACT_SESSION_OPTIONS, makeFeeds, type SwitchLayout } from '../quant/switchable';
-import { exportQdqModel } from '../quant/qdq-export';
 import type { SampleStat } from '../quant/statistics';
-import { QuantizeError, type Dataset, type Engine, type MetricDef, type MetricName, type ProgressFn, type QuantizerParams, type QuantizerSpec, type RevertGroup, type SessionInfo } from '../types';
+import { QuantizeError, type Dataset, type Engine, type MetricDef, type MetricName, type ProgressFn, type QuantizerParams, type QuantizerSpec, type RevertGroup } from '../types';
 import type { EvalResult, QuantState, QuantizationBackend, StoredQuantizer } from './backend';
-import { toQuantizerParams, toStored } from './stored';
+import { toStored } from './stored';
+import { CandidateModels } from './candidate-models';
+import type { EvalMode, EvalModeOption, ModeCalibration, ModeUse } from './eval-mode';
+import { EvalSessions } from './eval-sessions';
+import { cachedDataset } from './sample-cache';
 
-export type EvalMode = 'switchable' | 'session-per-config';
+export type { EvalMode, EvalModeOption } from './eval-mode';
 
-/** FP32 and switchable sessions run under options that keep "all quantizers off" bit-exact with FP32. */
-const EXACT_OPTIONS = EXACT_SESSION_OPTIONS as unknown as Record<string, unknown>;
 
 export interface OnnxBackendOptions {
   engine: Engine;
@@ -34,10 +34,22 @@ export interface OnnxBackendOptions {
   /** Params that decide placement (ignored scope, model_type, preset). */
   placementParams: DefaultQuantizationParams;
   batchSize?: number;
+  /** How the switchable graph fake-quantizes (mode 'switchable'). */
   flavor?: 'qdq' | 'float';
-  mode?: EvalMode;
+  /** How its quantizers are switched (default: If on the CPU engines, Where on WebGPU; see candidate-models.ts). */
+  gate?: 'where' | 'if';
+  /** How a candidate configuration is evaluated: one switchable session fed per configuration, a
+   *  session built per configuration (see candidate-models.ts), 'auto' (the faster of the two on
+   *  this back end, as measured by the bench) or 'calibrate' (measured at run time); eval-mode.ts.
+   *  Default 'switchable'. */
+  mode?: EvalModeOption;
+  /** The model a session per configuration runs: 'fake-quant' (default; the switchable graph's
+   *  arithmetic) or 'qdq' (the exported QDQ model on onnxruntime's int8 kernels). */
+  perConfig?: 'fake-quant' | 'qdq';
   /** Also collect the statistics tune_hyperparams' grid needs, in the same pass. */
   tuningStats?: boolean;
+  /** Bytes of decoded samples kept in memory (default 256 MiB; 0: none). */
+  sampleCacheBytes?: number;
 }
 
 const TUNING_STATS: SampleStat[] = [
@@ -57,27 +69,43 @@ export class OnnxQuantizationBackend implements QuantizationBackend {
   private readonly specs = new Map<string, QuantizerSpec>();
   private readonly evaluator: Evaluator;
   private readonly calib: CalibrationStats[] = [];
-  private fp32Session?: SessionInfo;
-  private switchable?: { session: SessionInfo; layout: SwitchLayout };
-  private perConfig?: { key: string; session: SessionInfo };
   private readonly fp32Top1 = new Map<number, number>();
-  private readonly weightCache = new Map<string, Float32Array>();
+  readonly candidates: CandidateModels;
+  readonly sessions: EvalSessions;
   readonly timings: Record<string, number> = {};
 
   constructor(readonly opts: OnnxBackendOptions) {
+    opts = this.opts = { ...opts, dataset: cachedDataset(opts.dataset, opts.sampleCacheBytes) };
     this.datasetSize = opts.dataset.size;
     this.idx = new GraphIndex(opts.model);
     this.placement = analyzePlacement(this.idx, opts.placementParams);
     for (const q of this.placement.quantizers) this.specs.set(q.id, q);
     this.finder = new GroupFinder(this.idx, this.placement.quantizers, this.placement.ops);
+    this.candidates = new CandidateModels(opts.model, this.idx, this.placement);
     this.evaluator = new Evaluator(opts.engine);
     this.inputName = this.idx.inputs[0];
     this.outputName = this.idx.outputs[0];
     if (!this.inputName || !this.outputName) throw new QuantizeError('the model needs at least one input and one output');
+    this.sessions = new EvalSessions({
+      engine: opts.engine, model: opts.model, dataset: opts.dataset, candidates: this.candidates, evaluator: this.evaluator,
+      inputName: this.inputName, outputName: this.outputName, batchSize: opts.batchSize ?? 16, flavor: opts.flavor ?? 'qdq',
+      gate: opts.gate ?? (opts.engine.backend === 'webgpu' ? 'where' : 'if'),
+      mode: opts.mode ?? 'switchable', perConfig: opts.perConfig ?? 'fake-quant', time: (phase, p) => this.time(phase, p),
+    });
   }
 
+  /** The mode candidate configurations are evaluated in ('auto': the back end's measured default). */
   get mode(): EvalMode {
-    return this.opts.mode ?? 'switchable';
+    return this.sessions.mode;
+  }
+
+  /** What 'calibrate' measured and chose. */
+  get calibration(): ModeCalibration | undefined {
+    return this.sessions.calibration;
+  }
+
+  get modeUse(): ModeUse {
+    return this.sessions.use;
   }
 
   metricDefs(): MetricDef[] {
@@ -86,6 +114,12 @@ export class OnnxQuantizationBackend implements QuantizationBackend {
 
   counts(): { inferences: number; sessions: number } {
     return { inferences: this.evaluator.inferences, sessions: this.opts.engine.sessionsCreated };
+  }
+
+  /** Every metric here is 0/1 per sample and aggregated as the mean; a configuration gives a sample
+   *  the same outputs in any batch (onnxruntime's CPU kernels treat batch rows independently). */
+  perSampleBounds(metric: string): [number, number] | null {
+    return this.opts.metrics.includes(metric as MetricName) ? [0, 1] : null;
   }
 
   quantizerSpecs(): QuantizerSpec[] {
@@ -269,98 +303,24 @@ export class OnnxQuantizationBackend implements QuantizationBackend {
   // ------------------------------------------------------------------------------------------
   // Evaluation
 
-  private overrides(state: QuantState): Record<string, Float32Array> {
-    const out: Record<string, Float32Array> = {};
-    const enabled = new Set(state.enabled);
-    for (const id of state.enabled) {
-      const q = this.specs.get(id);
-      if (!q || q.kind !== 'weight') continue;
-      const stored = state.quantizers[id];
-      const key = `${id}|${stored.scale.join(',')}|${stored.zeroPoint.join(',')}`;
-      let w = this.weightCache.get(key);
-      if (!w) {
-        const init = this.idx.initializers.get(q.tensor)!;
-        w = fakeQuantize(toFloat32(readTensor(init)), (init.dims ?? []).map(Number), toQuantizerParams(stored), q.axis ?? 0);
-        this.weightCache.set(key, w);
-      }
-      out[q.tensor] = w;
-      for (const c of q.consumers) {
-        const b = state.biases[c.node];
-        const n = this.idx.nodes[this.idx.nodeByName.get(c.node)!];
-        if (b && n.input?.[2] && enabled.has(id)) out[n.input[2]] = Float32Array.from(b);
-      }
-    }
-    return out;
-  }
-
-  private overridable(): string[] {
-    const names = new Set<string>();
-    for (const q of this.placement.quantizers) {
-      if (q.kind !== 'weight') continue;
-      names.add(q.tensor);
-      for (const c of q.consumers) {
-        const n = this.idx.nodes[this.idx.nodeByName.get(c.node)!];
-        if (n.input?.[2] && this.idx.isConstant(n.input[2])) names.add(n.input[2]);
-      }
-    }
-    return [...names];
-  }
-
-  private async switchableSession(): Promise<{ session: SessionInfo; layout: SwitchLayout }> {
-    if (!this.switchable) {
-      const { model, layout } = buildSwitchableModel(this.opts.model, this.placement.quantizers, { flavor: this.opts.flavor ?? 'qdq', overridable: this.overridable() });
-      const session = await this.time('sessions', this.opts.engine.createSession(encodeModel(model), EXACT_OPTIONS));
-      this.switchable = { session, layout };
-    }
-    return this.switchable;
-  }
-
-  /** A standard QDQ model for a state (export, and session-per-configuration evaluation). */
+  /** A standard QDQ model for a state (export, and the 'qdq' session-per-configuration evaluation). */
   exportModel(state: QuantState): ModelProto {
-    const params: Record<string, QuantizerParams> = {};
-    for (const [id, s] of Object.entries(state.quantizers)) params[id] = toQuantizerParams(s);
-    const biases: Record<string, Float32Array> = {};
-    const enabled = new Set(state.enabled);
-    for (const [node, b] of Object.entries(state.biases)) {
-      const wq = this.placement.quantizers.find((q) => q.kind === 'weight' && q.consumers.some((c) => c.node === node));
-      if (wq && enabled.has(wq.id)) biases[node] = Float32Array.from(b);
-    }
-    return exportQdqModel(this.opts.model, this.placement.quantizers, params, enabled, biases);
+    return this.candidates.exportModel(state);
   }
 
   /** Creates the FP32 session now (it is kept for the baseline evaluation, so no extra session):
    *  a model the engine cannot load fails before any work is done. */
   async openFp32Session(): Promise<void> {
-    await this.sessionFor(null);
+    await this.sessions.sessionFor(null);
   }
 
   /** Runs the FP32 model on sample 0 (not counted in counts()) to prove that it runs on this data
    *  and scores classes; returns the number of classes. */
   async probe(): Promise<number> {
-    const { session } = await this.sessionFor(null);
+    const { session } = await this.sessions.sessionFor(null);
     const r = await runDataset(this.opts.engine, session, this.opts.dataset, [0], { inputName: this.inputName, outputName: this.outputName, batchSize: 1 });
     const out = r.outputs[0];
     return out.dims.length >= 2 ? classifierShape(out.dims, this.outputName).classes : out.data.length;
-  }
-
-  private async sessionFor(state: QuantState | null): Promise<{ session: SessionInfo; feeds: Record<string, import('../types').TensorData> }> {
-    if (!state) {
-      if (!this.fp32Session) this.fp32Session = await this.time('sessions', this.opts.engine.createSession(encodeModel(this.opts.model), EXACT_OPTIONS));
-      return { session: this.fp32Session, feeds: {} };
-    }
-    if (this.mode === 'switchable') {
-      const sw = await this.switchableSession();
-      const params: Record<string, QuantizerParams> = {};
-      for (const [id, s] of Object.entries(state.quantizers)) params[id] = toQuantizerParams(s);
-      return { session: sw.session, feeds: makeFeeds(sw.layout, new Set(state.enabled), params, this.overrides(state)) };
-    }
-    const key = JSON.stringify([state.enabled, state.quantizers, state.biases]);
-    if (this.perConfig?.key !== key) {
-      if (this.perConfig) await this.opts.engine.release(this.perConfig.session);
-      const session = await this.time('sessions', this.opts.engine.createSession(encodeModel(this.exportModel(state))));
-      this.perConfig = { key, session };
-    }
-    return { session: this.perConfig.session, feeds: {} };
   }
 
   async evaluate(state: QuantState | null, indices: number[] | null, progress?: ProgressFn): Promise<EvalResult> {
@@ -370,11 +330,7 @@ export class OnnxQuantizationBackend implements QuantizationBackend {
       const missing = idxs.filter((i) => !this.fp32Top1.has(i));
       if (missing.length) await this.evaluate(null, missing);
     }
-    const { session, feeds } = await this.sessionFor(state);
-    const r = await this.time(state ? 'evaluate' : 'evaluate_fp32', this.evaluator.run(session, this.opts.dataset, idxs, {
-      inputName: this.inputName, outputName: this.outputName, batchSize: this.opts.batchSize ?? 16, extraFeeds: feeds,
-      progress: progress && ((d, t) => progress({ stage: state ? 'quantized-eval' : 'baseline', done: d, total: t })),
-    }));
+    const r = await this.sessions.run(state, idxs, progress && ((d, t) => progress({ stage: state ? 'quantized-eval' : 'baseline', done: d, total: t })));
     const perSample: Record<string, number[]> = Object.fromEntries(metrics.map((m) => [m, [] as number[]]));
     r.outputs.forEach((out, k) => {
       // [1, C] or [1, C, 1, 1] per sample (or [C] from a model without a batch dim)
@@ -393,14 +349,11 @@ export class OnnxQuantizationBackend implements QuantizationBackend {
   /** Top-1 class per sample of FP32 (`state` null) or a quantized state. */
   async predictions(state: QuantState | null, indices: number[] | null): Promise<Int32Array> {
     const idxs = indices ?? Array.from({ length: this.datasetSize }, (_, i) => i);
-    const { session, feeds } = await this.sessionFor(state);
-    const r = await this.evaluator.run(session, this.opts.dataset, idxs, {
-      inputName: this.inputName, outputName: this.outputName, batchSize: this.opts.batchSize ?? 16, extraFeeds: feeds,
-    });
+    const r = await this.sessions.run(state, idxs);
     return Int32Array.from(r.outputs, (o) => top1(o.data as Float32Array, 1, o.data.length)[0]);
   }
 
   async dispose(): Promise<void> {
-    for (const s of [this.fp32Session, this.switchable?.session, this.perConfig?.session]) if (s) await this.opts.engine.release(s);
+    await this.sessions.dispose();
   }
 }

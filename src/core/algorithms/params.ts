@@ -19,6 +19,9 @@ export function baseParams(params: AccuracyAwareParams): DefaultQuantizationPara
     annotation_free: _a,
     return_best: _rb,
     exclude_rolled_back: _e,
+    reuse_evaluations: _re,
+    early_stop: _es,
+    lazy_ranking: _lr,
     ...rest
   } = params;
   return clone(rest);

@@ -9,6 +9,11 @@ import { comparator, type Direction } from './drop';
 export interface RankedGroup {
   group: RevertGroup;
   score: number;
+  /** lazy_ranking: `score` is only an upper bound; the exact score has not been needed yet. */
+  bound?: boolean;
+  /** The candidate's per-sample values (ranked state minus this group) per metric, aligned with
+   *  the ranking subset; null where not evaluated. Kept for reuse_evaluations / lazy_ranking. */
+  values?: Record<string, (number | null)[]>;
 }
 
 /**

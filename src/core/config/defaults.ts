@@ -51,6 +51,9 @@ export function defaultAaqParams(target_device: TargetDevice = 'ANY'): AccuracyA
     annotation_free: false,
     return_best: false,
     exclude_rolled_back: false,
+    reuse_evaluations: true,
+    early_stop: true,
+    lazy_ranking: true,
   };
 }
 

@@ -47,7 +47,14 @@ import type {
 export function parsePotConfig(text: string, fileName: string): ParsedConfig {
   const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const errors: ParseError[] = [];
-  const value: unknown = parseJsonc(src, errors, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: false });
+  let value: unknown;
+  try {
+    value = parseJsonc(src, errors, { allowTrailingComma: true, disallowComments: false, allowEmptyContent: false });
+  } catch (e) {
+    // jsonc-parser recurses once per nesting level: absurd nesting overflows the stack
+    if (e instanceof RangeError) throw new QuantizeError('the JSON is nested too deeply to read', { file: fileName, expected: 'a POT config (JSON nested a few levels deep)' });
+    throw e;
+  }
   if (errors.length) {
     const e = errors[0];
     const { line, col } = lineCol(src, e.offset);
@@ -229,7 +236,12 @@ const humanize = (code: string) => code.replace(/([a-z])([A-Z])/g, '$1 $2').toLo
 
 /** Where a field path (`a.b[0].c`) is in the text: its value, or its key for unknown keys. */
 function locate(text: string, path: string, atKey: boolean): string | undefined {
-  const tree = parseTree(text, [], { allowTrailingComma: true });
+  let tree: JsonNode | undefined;
+  try {
+    tree = parseTree(text, [], { allowTrailingComma: true });
+  } catch {
+    return undefined; // too deep to build a tree: report without a location
+  }
   if (!tree) return undefined;
   const segs: Segment[] = [];
   for (const m of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) segs.push(m[2] !== undefined ? Number(m[2]) : m[1]);

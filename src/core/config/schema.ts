@@ -289,6 +289,9 @@ export const aaqFields: Fields<AccuracyAwareParams> = {
   annotation_free: bool,
   return_best: bool,
   exclude_rolled_back: bool,
+  reuse_evaluations: bool,
+  early_stop: bool,
+  lazy_ranking: bool,
 };
 
 /** Parameters POT knows (either algorithm) that we do not implement. */

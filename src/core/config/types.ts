@@ -74,6 +74,20 @@ export interface AccuracyAwareParams extends DefaultQuantizationParams {
   /** Fixes of POT's known flaws (off by default = POT's behaviour). */
   return_best: boolean;
   exclude_rolled_back: boolean;
+  /**
+   * Work savings beyond POT's schedule (on by default; none changes a decision — each is exact
+   * given a deterministic engine whose per-sample metric values are bounded, see
+   * QuantizationBackend.perSampleBounds; off = POT's evaluation schedule):
+   * reuse per-sample values already computed for the same configuration (a ranking candidate is
+   * the next iteration's model; a rolled-back model is a candidate of the re-ranking).
+   */
+  reuse_evaluations: boolean;
+  /** Stop an iteration's full validation pass as soon as the loop's decision is certain whatever
+   *  the remaining samples give (finished later only if an exact value is ever needed). */
+  early_stop: boolean;
+  /** Rank with upper bounds: score every group on the ranking samples that can still improve,
+   *  and finish a group's score on the rest only when it reaches the top of the list. */
+  lazy_ranking: boolean;
 }
 
 export interface PreprocessingStep {

@@ -139,10 +139,11 @@ function foldBatchNorms(model: ModelProto, idx: GraphIndex): number {
     if (idx.usesOf(x).length !== 1 || graphOutputs.has(x)) continue;
     const params = (bn.input ?? []).slice(1, 5).map((n) => idx.initializers.get(n));
     const wInit = idx.initializers.get(prod.input?.[1] ?? '');
-    if (params.some((p) => !p) || !wInit) continue;
+    if (params.length !== 4 || params.some((p) => !p) || !wInit) continue;
     const [scale, bias, mean, variance] = params.map((p) => toFloat32(readTensor(p!)));
     const eps = attrFloat(bn, 'epsilon', 1e-5);
     const C = scale.length;
+    if (bias.length !== C || mean.length !== C || variance.length !== C) continue;
     const wT = readTensor(wInit);
     if (wT.type !== 'float32') continue;
     const W = new Float32Array(wT.data as Float32Array);

@@ -24,9 +24,11 @@ export function toNum(v: unknown): number {
   return 0;
 }
 
-export function decodeModel(bytes: Uint8Array, file = 'model'): ModelProto {
-  if (bytes.byteLength > MAX_MODEL_BYTES) {
-    throw new QuantizeError(`model is ${(bytes.byteLength / 2 ** 20).toFixed(0)} MiB, over the ${MAX_MODEL_BYTES / 2 ** 20} MiB we can hold`, { file, expected: `a file of at most ${MAX_MODEL_BYTES / 2 ** 20} MiB` });
+/** Decodes a model file; `maxBytes` (default MAX_MODEL_BYTES) is the largest size accepted. */
+export function decodeModel(bytes: Uint8Array, file = 'model', maxBytes = MAX_MODEL_BYTES): ModelProto {
+  if (bytes.byteLength > maxBytes) {
+    const mib = (n: number) => `${+(n / 2 ** 20).toFixed(1)} MiB`;
+    throw new QuantizeError(`model is ${bytes.byteLength} bytes (${mib(bytes.byteLength)}), over the limit`, { file, expected: `a model of at most ${mib(maxBytes)}` });
   }
   if (bytes.byteLength === 0) throw new QuantizeError('the file is empty', { file, expected: 'an ONNX ModelProto' });
   let model: ModelProto;

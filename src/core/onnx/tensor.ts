@@ -35,6 +35,9 @@ export function readTensor(t: TensorProto): TensorData {
   }
   const type = dtypeOf(t.dataType ?? 0, `tensor ${name}`);
   const dims = (t.dims ?? []).map(toNum);
+  if (dims.some((d) => !Number.isSafeInteger(d) || d < 0)) {
+    throw new QuantizeError(`tensor '${name}' has shape [${dims}]`, { field: `tensor ${name}`, expected: 'non-negative integer dimensions' });
+  }
   const n = numel(dims);
   if (type === 'string') {
     const dec = new TextDecoder();
@@ -50,7 +53,6 @@ export function readTensor(t: TensorProto): TensorData {
     copy.set(raw);
     return { type, dims, data: new C(copy.buffer, 0, n) };
   }
-  const out = new C(n);
   let src: ArrayLike<unknown>;
   switch (type) {
     case 'float32': src = t.floatData ?? []; break;
@@ -62,6 +64,7 @@ export function readTensor(t: TensorProto): TensorData {
   if (src.length !== n) {
     throw new QuantizeError(`tensor '${name}' has ${src.length} values for shape [${dims}]`, { field: `tensor ${name}`, expected: `${n} values` });
   }
+  const out = new C(n); // only now: the declared shape may be absurd, the values present are not
   if (type === 'int64') for (let i = 0; i < n; i++) (out as BigInt64Array)[i] = BigInt(String(src[i]));
   else if (type === 'uint64') for (let i = 0; i < n; i++) (out as BigUint64Array)[i] = BigInt(String(src[i]));
   else for (let i = 0; i < n; i++) (out as Float32Array)[i] = toNum(src[i]);

@@ -60,6 +60,11 @@ export interface SwitchOptions {
   flavor: SwitchFlavor;
   /** Initializer names (quantized weights, corrected biases) that become overridable graph inputs. */
   overridable: string[];
+  /** How `on` selects (default: Where from opset 9, If below). If runs only the selected branch:
+   *  fq's nodes live in its then-branch. */
+  gate?: 'where' | 'if';
+  /** With gate 'if': use Where instead for tensors known to have at most this many elements per sample. */
+  whereBelow?: number;
 }
 
 const WIDE = 3.0e38;
@@ -112,7 +117,13 @@ export function buildSwitchableModel(model: ModelProto, specs: QuantizerSpec[], 
     const channels = perChannel ? channelCount(idx, spec) : 1;
     const axis = spec.axis ?? 1;
     const kind: 'float' | 'qdq' = opts.flavor === 'qdq' && opset >= 10 && (!perChannel || opset >= 13) ? 'qdq' : 'float';
-    const gate: 'where' | 'if' = opset >= 9 ? 'where' : 'if';
+    let gate: 'where' | 'if' = opts.gate ?? (opset >= 9 ? 'where' : 'if');
+    if (gate === 'if' && opset >= 9 && opts.whereBelow) {
+      // A tensor known to be small per sample (an SE block's [N, C, 1, 1]) is cheaper to Where than
+      // to If: If costs a sub-graph execution per run, Where a pass over few elements.
+      const shape = idx.shapeOf(spec.tensor)?.slice(1);
+      if (shape && shape.every((d) => d > 0) && shape.reduce((a, b) => a * b, 1) <= opts.whereBelow) gate = 'where';
+    }
     let gridDims: number[] = [];
     if (perChannel && kind === 'qdq') gridDims = [channels];
     else if (perChannel) {
@@ -175,16 +186,20 @@ export function buildSwitchableModel(model: ModelProto, specs: QuantizerSpec[], 
     }
     if (gate === 'where') add('Where', [entry.inputs.on, fq, T], entry.output);
     else {
-      // If(on) then fq else T: exact both ways (a float blend T + on·(fq − T) is not: T + (fq − T) ≠ fq)
-      const branch = (src: string, tag: string) => {
-        const o = t(tag);
-        return onnx.GraphProto.create({ name: t(`${tag}_graph`), node: [node(t(`${tag}_Identity`), 'Identity', [src], [o])], output: [valueInfo(o, DataType.FLOAT)] });
-      };
+      // If(on) then fq else T: exact both ways (a float blend T + on·(fq − T) is not: T + (fq − T) ≠ fq).
+      // From opset 9 fq's nodes move into the then-branch, so a quantizer that is off costs one copy
+      // of T (older IR versions cannot reference outer initializers from a branch: fq stays outside).
+      const inside = opset >= 9;
+      const thenOut = inside ? fq : t('then');
+      const fqNodes = inside ? nodes.splice(0) : [node(t('then_Identity'), 'Identity', [fq], [thenOut])];
+      const then = onnx.GraphProto.create({ name: t('then_graph'), node: fqNodes, output: [valueInfo(thenOut, DataType.FLOAT)] });
+      const elseOut = t('else');
+      const other = onnx.GraphProto.create({ name: t('else_graph'), node: [node(t('else_Identity'), 'Identity', [T], [elseOut])], output: [valueInfo(elseOut, DataType.FLOAT)] });
       nodes.push(onnx.NodeProto.create({
         name: names.claim(`${p}If`), opType: 'If', input: [entry.inputs.on], output: [entry.output],
         attribute: [
-          onnx.AttributeProto.create({ name: 'then_branch', type: AttrType.GRAPH, g: branch(fq, 'then') }),
-          onnx.AttributeProto.create({ name: 'else_branch', type: AttrType.GRAPH, g: branch(T, 'else') }),
+          onnx.AttributeProto.create({ name: 'then_branch', type: AttrType.GRAPH, g: then }),
+          onnx.AttributeProto.create({ name: 'else_branch', type: AttrType.GRAPH, g: other }),
         ],
       }));
     }

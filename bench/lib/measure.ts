@@ -1,0 +1,139 @@
+// Engine throughput and the cost of evaluating one candidate configuration, per back end. DOM-free
+// and Node-free: the same code runs in Node (onnxruntime-node, onnxruntime-web WASM) and in the
+// Chromium bench page, on the same model, quantized state and samples.
+//
+// One FP32 pass over `samples` samples is the unit. A candidate is a ranking candidate (the
+// quantized state with one group reverted), a different one every repetition, evaluated through
+// OnnxQuantizationBackend.evaluate as AAQ does it:
+//  - switchable: on the already open switchable session (its one-off creation reported apart);
+//  - session-per-config: build the fake-quant model, create its session, run, release — all timed.
+import type { AccuracyAwareParams } from '../../src/core/config/types';
+import { OnnxQuantizationBackend } from '../../src/core/algorithms/onnx-backend';
+import { revertGroup, type QuantState } from '../../src/core/algorithms/backend';
+import type { EvalMode } from '../../src/core/algorithms/eval-mode';
+import { runDataset } from '../../src/core/engine/runner';
+import { median } from '../../src/core/engine/timing';
+import { encodeModel, type ModelProto } from '../../src/core/onnx/proto';
+import { EXACT_SESSION_OPTIONS } from '../../src/core/quant/switchable';
+import type { Dataset, Engine, MetricName } from '../../src/core/types';
+
+export interface MeasureInput {
+  engine: Engine;
+  model: ModelProto;
+  dataset: Dataset;
+  metrics: MetricName[];
+  params: AccuracyAwareParams;
+  state: QuantState;
+  /** Samples per pass (indices cycle through the dataset when it is smaller). */
+  samples: number;
+  batch: number;
+  /** Timed repetitions; medians are reported. */
+  reps: number;
+  log?: (m: string) => void;
+}
+
+export interface MeasureResult {
+  samples: number;
+  batch: number;
+  reps: number;
+  /** samples/s of one pass. exact: the options AAQ's FP32 and switchable sessions use (bit-exactness
+   *  of "all quantizers off"); limit: the faster of those and the engine's default options. */
+  fp32: { limitMs: number; exactMs: number; limitSps: number; exactSps: number };
+  switchable: { createMs: number; allOnMs: number; allOnSps: number; candidateMs: number; ratio: number };
+  perConfig: { allOnEvalMs: number; allOnSps: number; candidateMs: number; ratio: number };
+  /** Candidate cost ÷ FP32 (limit) pass − 1, per mode, and the faster mode. */
+  candidate_overhead: Record<EvalMode, number>;
+  faster: EvalMode;
+  /** What AAQ's 'calibrate' mode measured and chose on this back end (first quantized evaluation). */
+  calibrated: { chosen: EvalMode; identical: boolean; candidateMs: Record<EvalMode, number> } | null;
+}
+
+/** An in-memory dataset over preprocessed samples (NCHW float32, concatenated). */
+export function memoryDataset(x: Float32Array, labels: ArrayLike<number>, sampleShape: number[]): Dataset {
+  const len = sampleShape.reduce((a, b) => a * b, 1);
+  const n = x.length / len;
+  return {
+    size: n,
+    sampleShape,
+    hasLabels: true,
+    fingerprint: async () => `memory:${n}`,
+    get: async (i: number) => ({ input: x.subarray(i * len, (i + 1) * len), label: Number(labels[i]) }),
+  };
+}
+
+const now = () => performance.now();
+
+export async function measureBackEnd(m: MeasureInput): Promise<MeasureResult> {
+  const log = m.log ?? (() => {});
+  const indices = Array.from({ length: m.samples }, (_, i) => i % m.dataset.size);
+  const runOpts = { batchSize: m.batch, keepOutputs: false };
+  const backend = (mode: 'switchable' | 'session-per-config' | 'calibrate') =>
+    new OnnxQuantizationBackend({ engine: m.engine, model: m.model, dataset: m.dataset, metrics: m.metrics, placementParams: m.params, batchSize: m.batch, mode, sampleCacheBytes: 0 });
+  const probe = backend('switchable');
+  const io = { inputName: probe.inputName, outputName: probe.outputName };
+  const groups = probe.groups(m.state);
+  const candidate = (k: number) => revertGroup(m.state, groups[((k % groups.length) + groups.length) % groups.length]);
+
+  // Sessions first (warm), then `reps` rounds, each timing every variant back to back, so that
+  // load from elsewhere on a shared machine hits all variants alike; ratios are taken per round.
+  const exact = EXACT_SESSION_OPTIONS as unknown as Record<string, unknown>;
+  const fLimit = await m.engine.createSession(encodeModel(m.model));
+  const fExact = await m.engine.createSession(encodeModel(m.model), exact);
+  const pass = (s: typeof fLimit) => runDataset(m.engine, s, m.dataset, indices, { ...io, ...runOpts });
+  await pass(fLimit);
+  await pass(fExact);
+  const sw = backend('switchable');
+  let t0 = now();
+  await sw.evaluate(m.state, indices.slice(0, m.batch));
+  const createMs = now() - t0;
+  await sw.evaluate(m.state, indices);
+  const pc = backend('session-per-config');
+  await pc.evaluate(candidate(-1), indices);
+  const rounds: Record<'limit' | 'exact' | 'swAll' | 'swCand' | 'pcCand' | 'pcAll', number>[] = [];
+  for (let r = 0; r < m.reps; r++) {
+    const t = async (f: () => Promise<unknown>) => ((t0 = now()), await f(), now() - t0);
+    const limit = await t(() => pass(fLimit));
+    const exactMs = await t(() => pass(fExact));
+    const swAll = await t(() => sw.evaluate(m.state, indices));
+    const swCand = await t(() => sw.evaluate(candidate(r), indices));
+    const pcCand = await t(() => pc.evaluate(candidate(r), indices));
+    const pcAll = (await pc.evaluate(m.state, indices), await t(() => pc.evaluate(m.state, indices)));
+    rounds.push({ limit, exact: exactMs, swAll, swCand, pcCand, pcAll });
+    log(`round ${r}: fp32 ${limit.toFixed(0)} (exact ${exactMs.toFixed(0)}) | switchable all-on ${swAll.toFixed(0)}, candidate ${swCand.toFixed(0)} | per-config candidate ${pcCand.toFixed(0)}, all-on eval ${pcAll.toFixed(0)} ms`);
+  }
+  await sw.dispose();
+  await pc.dispose();
+  await m.engine.release(fLimit);
+  await m.engine.release(fExact);
+  const med = (k: keyof (typeof rounds)[number]) => median(rounds.map((x) => x[k]));
+  // The engine's limit: the faster of its FP32 sessions in each round.
+  const ratio = (k: 'swCand' | 'pcCand') => median(rounds.map((x) => x[k] / Math.min(x.limit, x.exact)));
+  const limitMs = median(rounds.map((x) => Math.min(x.limit, x.exact)));
+  const exactMs = med('exact');
+  const allOnMs = med('swAll');
+  const swCandMs = med('swCand');
+  const pcCandMs = med('pcCand');
+  const pcAllOnMs = med('pcAll');
+
+  // What AAQ's 'calibrate' mode picks here: its calibration on the first quantized evaluation.
+  const auto = backend('calibrate');
+  await auto.evaluate(m.state, indices);
+  const cal = auto.calibration;
+  await auto.dispose();
+
+  const sps = (ms: number) => (m.samples * 1000) / ms;
+  const swRatio = ratio('swCand');
+  const pcRatio = ratio('pcCand');
+  const overhead = { switchable: swRatio - 1, 'session-per-config': pcRatio - 1 };
+  return {
+    samples: m.samples,
+    batch: m.batch,
+    reps: m.reps,
+    fp32: { limitMs, exactMs, limitSps: sps(limitMs), exactSps: sps(exactMs) },
+    switchable: { createMs, allOnMs, allOnSps: sps(allOnMs), candidateMs: swCandMs, ratio: swRatio },
+    perConfig: { allOnEvalMs: pcAllOnMs, allOnSps: sps(pcAllOnMs), candidateMs: pcCandMs, ratio: pcRatio },
+    candidate_overhead: overhead,
+    faster: pcRatio < swRatio ? 'session-per-config' : 'switchable',
+    calibrated: cal ? { chosen: cal.chosen, identical: !!cal.identical, candidateMs: cal.candidateMs } : null,
+  };
+}

@@ -1,0 +1,160 @@
+// The inference sessions a backend evaluates on — FP32, the switchable fake-quant graph, a
+// session per configuration — and the choice between the last two (eval-mode.ts).
+import type { Evaluator } from '../engine/runner';
+import { encodeModel, type ModelProto } from '../onnx/proto';
+import { EXACT_SESSION_OPTIONS, type SwitchLayout } from '../quant/switchable';
+import type { Dataset, Engine, SessionInfo, TensorData } from '../types';
+import type { QuantState } from './backend';
+import { FAKE_QUANT_SESSION_OPTIONS, type CandidateModels } from './candidate-models';
+import { MEASURED_DEFAULT_MODE, chooseMode, modeFor, type EvalMode, type EvalModeOption, type ModeCalibration, type ModeUse } from './eval-mode';
+
+/** FP32 and switchable sessions run under options that keep "all quantizers off" bit-exact with FP32. */
+const EXACT_OPTIONS = EXACT_SESSION_OPTIONS as unknown as Record<string, unknown>;
+
+export interface EvalSessionsOptions {
+  engine: Engine;
+  model: ModelProto;
+  dataset: Dataset;
+  candidates: CandidateModels;
+  evaluator: Evaluator;
+  inputName: string;
+  outputName: string;
+  batchSize: number;
+  flavor: 'qdq' | 'float';
+  gate: 'where' | 'if';
+  mode: EvalModeOption;
+  perConfig: 'fake-quant' | 'qdq';
+  /** Adds a phase's wall time to the backend's timings. */
+  time: <T>(phase: string, p: Promise<T>) => Promise<T>;
+}
+
+export class EvalSessions {
+  private fp32?: SessionInfo;
+  private switchable?: { session: SessionInfo; layout: SwitchLayout };
+  private perConfig?: { key: string; session: SessionInfo };
+  /** What 'calibrate' measured and chose (absent until a quantized evaluation had ≥ 5 batches). */
+  calibration?: ModeCalibration;
+  /** Evaluations of quantized configurations per mode. */
+  readonly use: ModeUse = { switchable: { calls: 0, samples: 0 }, 'session-per-config': { calls: 0, samples: 0 } };
+
+  constructor(private readonly o: EvalSessionsOptions) {}
+
+  /** The mode in use ('auto': the measured default of the back end; 'calibrate': the calibrated one). */
+  get mode(): EvalMode {
+    const m = this.o.mode;
+    if (m === 'auto') return MEASURED_DEFAULT_MODE[this.o.engine.backend];
+    return m === 'calibrate' ? (this.calibration?.chosen ?? MEASURED_DEFAULT_MODE[this.o.engine.backend]) : m;
+  }
+
+  /** The mode of one evaluation of `k` samples ('calibrate': per the calibration). */
+  private modeFor(state: QuantState, k: number): EvalMode {
+    if (this.o.mode !== 'calibrate' || !this.calibration) return this.mode;
+    return modeFor(this.calibration, k, this.perConfig?.key === configKey(state));
+  }
+
+  private async switchableSession(): Promise<{ session: SessionInfo; layout: SwitchLayout }> {
+    if (!this.switchable) {
+      const { model, layout } = this.o.candidates.switchable(this.o.flavor, this.o.gate);
+      const session = await this.o.time('sessions', this.o.engine.createSession(encodeModel(model), EXACT_OPTIONS));
+      this.switchable = { session, layout };
+    }
+    return this.switchable;
+  }
+
+  async sessionFor(state: QuantState | null, mode = this.mode): Promise<{ session: SessionInfo; feeds: Record<string, TensorData> }> {
+    if (!state) {
+      this.fp32 ??= await this.o.time('sessions', this.o.engine.createSession(encodeModel(this.o.model), EXACT_OPTIONS));
+      return { session: this.fp32, feeds: {} };
+    }
+    if (mode === 'switchable') {
+      const sw = await this.switchableSession();
+      return { session: sw.session, feeds: this.o.candidates.feeds(sw.layout, state) };
+    }
+    const key = configKey(state);
+    if (this.perConfig?.key !== key) {
+      if (this.perConfig) await this.o.engine.release(this.perConfig.session);
+      delete this.perConfig;
+      const int8 = this.o.perConfig === 'qdq';
+      const model = int8 ? this.o.candidates.exportModel(state) : this.o.candidates.fakeQuantModel(state);
+      const session = await this.o.time('sessions', this.o.engine.createSession(encodeModel(model), int8 ? undefined : FAKE_QUANT_SESSION_OPTIONS));
+      this.perConfig = { key, session };
+    }
+    return { session: this.perConfig.session, feeds: {} };
+  }
+
+  /** Outputs (and labels) of FP32 (`state` null) or a configuration on `idxs`, on the cheaper session. */
+  async run(state: QuantState | null, idxs: number[], progress?: (d: number, t: number) => void): Promise<{ outputs: TensorData[]; labels: number[] }> {
+    const B = this.o.batchSize;
+    if (state && this.o.mode === 'calibrate' && !this.calibration && idxs.length >= 5 * B) {
+      return this.o.time('evaluate', this.calibrate(state, idxs, B, progress));
+    }
+    const mode = state ? this.modeFor(state, idxs.length) : this.mode;
+    const { session, feeds } = await this.sessionFor(state, mode);
+    if (state) {
+      this.use[mode].calls++;
+      this.use[mode].samples += idxs.length;
+    }
+    return this.o.time(state ? 'evaluate' : 'evaluate_fp32', this.o.evaluator.run(session, this.o.dataset, idxs, {
+      inputName: this.o.inputName, outputName: this.o.outputName, batchSize: B, extraFeeds: feeds, progress,
+    }));
+  }
+
+  /**
+   * 'calibrate' (eval-mode.ts): evaluate `idxs` with batch 1 on the switchable session (its set-up),
+   * batches 2 and 3 on it (timed), batch 3 again on a session built for `state` (its set-up, and
+   * the bit-for-bit check), batches 4 and 5 on that one (timed), the rest on the cheaper mode.
+   * The faster of two timed batches counts, which discounts interference from other processes.
+   */
+  private async calibrate(state: QuantState, idxs: number[], B: number, progress?: (d: number, t: number) => void): Promise<{ outputs: TensorData[]; labels: number[] }> {
+    const outputs: TensorData[] = [];
+    const labels: number[] = [];
+    let done = 0;
+    const run = async (mode: EvalMode, part: number[], keep = true) => {
+      const t0 = performance.now();
+      const sf = await this.sessionFor(state, mode);
+      const r = await this.o.evaluator.run(sf.session, this.o.dataset, part, { inputName: this.o.inputName, outputName: this.o.outputName, batchSize: B, extraFeeds: sf.feeds });
+      if (keep) {
+        outputs.push(...r.outputs);
+        labels.push(...r.labels);
+        progress?.((done += part.length), idxs.length);
+        this.use[mode].calls++;
+        this.use[mode].samples += part.length;
+      }
+      return { ms: performance.now() - t0, outputs: r.outputs };
+    };
+    const b = (k: number) => idxs.slice(k * B, (k + 1) * B);
+    const swFirst = await run('switchable', b(0));
+    const sw1 = await run('switchable', b(1));
+    const sw2 = await run('switchable', b(2));
+    const sw = Math.min(sw1.ms, sw2.ms);
+    const pcFirst = await run('session-per-config', b(2), false);
+    const pc = Math.min((await run('session-per-config', b(3))).ms, (await run('session-per-config', b(4))).ms);
+    const cal = chooseMode(B, Math.min(this.o.dataset.size, 300), { setupMs: Math.max(0, swFirst.ms - sw), msPerSample: sw / B }, { setupMs: Math.max(0, pcFirst.ms - pc), msPerSample: pc / B });
+    cal.identical = sw2.outputs.every((o, k) => sameBits(o.data as Float32Array, pcFirst.outputs[k].data as Float32Array));
+    cal.checkSamples = B;
+    this.calibration = cal;
+    const rest = idxs.slice(5 * B);
+    if (rest.length) await run(modeFor(cal, rest.length, true), rest);
+    return { outputs, labels };
+  }
+
+  async dispose(): Promise<void> {
+    for (const s of [this.fp32, this.switchable?.session, this.perConfig?.session]) if (s) await this.o.engine.release(s);
+    delete this.fp32;
+    delete this.switchable;
+    delete this.perConfig;
+  }
+}
+
+/** Identity of a configuration's per-configuration session. */
+function configKey(state: QuantState): string {
+  return JSON.stringify([state.enabled, state.quantizers, state.biases]);
+}
+
+function sameBits(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
