@@ -149,7 +149,8 @@ export class PauseGate {
 export class GatedEngine implements Engine {
   /** Sessions made before (the probe) do not count. */
   private readonly base: number;
-  constructor(readonly inner: OrtEngine, private readonly gate: PauseGate) {
+  /** `fault` (test hook): when it returns an error, every later call fails with it. */
+  constructor(readonly inner: OrtEngine, private readonly gate: PauseGate, private readonly fault?: () => Error | null) {
     this.base = inner.sessionsCreated;
   }
   get backend() {
@@ -160,11 +161,17 @@ export class GatedEngine implements Engine {
   }
   async createSession(model: Uint8Array): Promise<SessionInfo> {
     await this.gate.wait();
+    this.check();
     return this.inner.createSession(model);
   }
   async run(session: SessionInfo, feeds: Record<string, TensorData>, outputs?: string[]): Promise<Record<string, TensorData>> {
     await this.gate.wait();
+    this.check();
     return this.inner.run(session, feeds, outputs);
+  }
+  private check(): void {
+    const e = this.fault?.();
+    if (e) throw e;
   }
   release(session: SessionInfo): Promise<void> {
     return this.inner.release(session);

@@ -203,7 +203,8 @@ export async function previewData(data: DataInput, configText: string, summary: 
   let labelProblem: string | null = null;
   if (ds.hasLabels && summary.classes !== undefined) {
     const bad = labels.filter((l) => l >= summary.classes!);
-    if (bad.length) labelProblem = `labels ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ' …' : ''} do not fit the model's ${summary.classes} output classes (0…${summary.classes - 1})`;
+    const where = cfg.engine.dataset.labels ? `${cfg.engine.dataset.labels}: ` : ds.classNames ? `${cfg.engine.dataset.data_source}: ` : '';
+    if (bad.length) labelProblem = `${where}labels ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ' …' : ''} do not fit the model's ${summary.classes} output classes (expected labels 0…${summary.classes - 1})`;
     else if (ds.classNames && ds.classNames.length !== summary.classes) {
       labelProblem = `${ds.classNames.length} class folders but the model has ${summary.classes} outputs: check that folder order matches the model's classes`;
     }

@@ -108,6 +108,8 @@ export interface StartRequest {
   settings?: RunSettings;
   /** Display name of the run. */
   title?: string;
+  /** Fault injection for the browser tests (only sent by a page opened with `?test`). */
+  test?: { loseGpuAfterSnapshot?: boolean };
 }
 
 export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';

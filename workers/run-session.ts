@@ -158,9 +158,16 @@ async function execute(
   emit({ type: 'engine', info: created.info });
   if (created.info.fallback) emit({ type: 'warning', message: created.info.fallback });
 
+  // Test hook: the WebGPU device is "lost" after the first snapshot (a page opened with ?test).
+  let gpuLost = false;
+  const lostError = () => {
+    const e = new Error('GPUDevice was lost: simulated device loss (test hook)');
+    e.name = 'OperationError';
+    return e;
+  };
   const makeBackend = (c: CreatedEngine) =>
     new OnnxQuantizationBackend({
-      engine: new GatedEngine(c.engine, gate), model: setup.model, dataset: setup.dataset, metrics: setup.metrics,
+      engine: new GatedEngine(c.engine, gate, c.info.backend === 'webgpu' ? () => (gpuLost ? lostError() : null) : undefined), model: setup.model, dataset: setup.dataset, metrics: setup.metrics,
       placementParams: setup.params, batchSize: settings.batchSize, flavor: c.info.flavor, mode: settings.mode,
       tuningStats: setup.algorithm.name === 'AccuracyAwareQuantization' && setup.algorithm.params.tune_hyperparams,
     });
@@ -213,6 +220,7 @@ async function execute(
       await store.put(meta.runId, 'digest', digest);
       await saveMeta({ phase: s.phase, iterations: s.history.length, counts: counts() });
       emit({ type: 'digest', digest });
+      if (req.test?.loseGpuAfterSnapshot && created.info.backend === 'webgpu') gpuLost = true;
     };
     for (;;) {
       try {

@@ -98,6 +98,9 @@ export async function prepareRun(opts: RunSetupOptions): Promise<RunSetup> {
   const source = new FsSource(dataRoot);
   const dataset = await openDataset(source, datasetCfg, { sampleShape, layout });
   const algorithm = cfg.compression.algorithms[0];
+  if (algorithm.params.use_fast_bias === false && algorithm.params.bias_correction) {
+    parsed.warnings.push('use_fast_bias: false asks for POT\'s full BiasCorrection, which is not implemented; FastBiasCorrection is used (set bias_correction: false to switch bias correction off)');
+  }
   const metrics = [...new Set((algorithm.name === 'AccuracyAwareQuantization' && algorithm.params.metrics ? algorithm.params.metrics : cfg.engine.metrics).map((m) => m.type ?? m.name))] as MetricName[];
   if (!dataset.hasLabels && metrics.some((m) => m !== 'agreement@top1')) {
     throw new QuantizeError(`the data has no labels, but the metric ${metrics.find((m) => m !== 'agreement@top1')} needs them`, { file: configPath, field: 'engine.metrics', expected: 'labels (class subfolders or a labels file), or the metric agreement@top1' });

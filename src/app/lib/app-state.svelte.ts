@@ -63,6 +63,9 @@ class AppState {
 
   async loadData(picked: Promise<PickedData> | PickedData): Promise<void> {
     this.dataError = null;
+    // The preview (and its messages) belonged to the data picked before.
+    this.preview = null;
+    this.previewError = null;
     try {
       this.data = await picked;
       this.ensureConfig();

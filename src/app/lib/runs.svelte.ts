@@ -6,7 +6,11 @@ import type { DataInput, RunMeta, StartRequest } from '../../../workers/protocol
 import { app } from './app-state.svelte';
 import { errorText } from './format';
 import { LiveRun } from './live-run.svelte';
-import { Comlink, spawnRunWorker, type RunWorker } from './worker-client';
+import { testHooks, testMode } from './test-hooks';
+import { Comlink, spawnRunWorker, WorkerCrashedError, type RunWorker } from './worker-client';
+
+/** A crashed run worker is restarted this many times per run before the run is marked failed. */
+const MAX_RESTARTS = 3;
 
 const store = new IdbSnapshotStore();
 
@@ -71,29 +75,44 @@ class Runs {
     app.screen = 'run';
     // Let the Run screen render in its own task before the worker starts (keeps main-thread tasks short).
     await new Promise((r) => setTimeout(r, 30));
-    const w = spawnRunWorker();
-    this.worker = w;
-    try {
-      const out = await w.api.start(req, Comlink.proxy((e) => live.handle(e)));
-      live.report = out.report;
-      live.qdq = out.qdq;
-      live.meta = out.meta;
-      live.finishedAt = Date.now();
-      // Results render (hidden) in this task, the screen switch in the next: two short tasks.
-      await new Promise((r) => setTimeout(r, 30));
-      live.status = 'done';
-      if (this.live === live) app.screen = 'results';
-    } catch (e) {
-      if (live.status === 'cancelled') return;
-      const err = e as Error;
-      if (err.name === 'DataNeededError') {
-        live.status = 'needs-data';
-        this.dataFor = live.meta ?? app.runs.find((m) => m.runId === live.runId) ?? null;
-      } else live.status = 'failed';
-      live.error = errorText(e);
-    } finally {
-      if (this.worker === w) this.stopWorker();
-      void this.refresh();
+    for (let restarts = 0; ; restarts++) {
+      const w = spawnRunWorker();
+      this.worker = w;
+      testHooks.crashWorker = () => (this.worker === w ? (w.crash('killed by the test hook'), true) : false);
+      try {
+        const out = await Promise.race([w.api.start(req, Comlink.proxy((e) => live.handle(e))), w.died]);
+        live.report = out.report;
+        live.qdq = out.qdq;
+        live.meta = out.meta;
+        live.finishedAt = Date.now();
+        // Results render (hidden) in this task, the screen switch in the next: two short tasks.
+        await new Promise((r) => setTimeout(r, 30));
+        live.status = 'done';
+        if (this.live === live) app.screen = 'results';
+        return;
+      } catch (e) {
+        if (live.status === 'cancelled' || this.live !== live) return;
+        const err = e as Error;
+        if (err instanceof WorkerCrashedError && restarts < MAX_RESTARTS) {
+          // Every completed step is in IndexedDB: a fresh worker carries on from the last one.
+          if (this.worker === w) this.stopWorker();
+          const stored = await store.get<RunMeta>(live.runId, 'meta').catch(() => undefined);
+          live.handle({ type: 'warning', message: `The run worker stopped unexpectedly (${err.message.replace(/^the run worker stopped unexpectedly \((.*)\)$/, '$1')}); it was restarted and the run continues from the last completed step.` });
+          live.handle({ type: 'log', message: `Run worker restarted (${restarts + 1}/${MAX_RESTARTS})` });
+          testHooks.restarts++;
+          if (stored) req = { runId: live.runId, resume: true };
+          continue;
+        }
+        if (err.name === 'DataNeededError') {
+          live.status = 'needs-data';
+          this.dataFor = live.meta ?? app.runs.find((m) => m.runId === live.runId) ?? null;
+        } else live.status = 'failed';
+        live.error = errorText(e);
+        return;
+      } finally {
+        if (this.worker === w) this.stopWorker();
+        void this.refresh();
+      }
     }
   }
 
@@ -106,6 +125,7 @@ class Runs {
       runId, resume: false, title, configText: app.configText(),
       model: { name: app.model.name, bytes: app.model.bytes }, data: app.data.input,
       settings: $state.snapshot(app.settings),
+      ...(testMode && testHooks.loseGpuAfterSnapshot ? { test: { loseGpuAfterSnapshot: true } } : {}),
     });
   }
 
