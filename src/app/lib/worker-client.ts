@@ -28,7 +28,10 @@ export function spawnRunWorker(name = 'aaq-run'): RunWorker {
   died.catch(() => undefined);
   worker.addEventListener('error', (e) => fail(new WorkerCrashedError(e.message || 'an uncaught error in the worker')));
   worker.addEventListener('messageerror', () => fail(new WorkerCrashedError('a message could not be read')));
+  let gone = false;
   const terminate = () => {
+    if (gone) return;
+    gone = true;
     api[Comlink.releaseProxy]();
     worker.terminate();
   };
