@@ -28,6 +28,18 @@ function writeConfig(): string {
   return p;
 }
 
+/** Peak resident set of this process, KiB: VmHWM (reset by exec, unlike getrusage's ru_maxrss, which
+ *  keeps the high-water mark of the parent that forked us). */
+function peakRssKB(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]);
+  } catch {
+    /* not Linux */
+  }
+  return process.resourceUsage().maxRSS;
+}
+
 async function latency(model: string, sampleShape: number[], batch: number, runs: number): Promise<number> {
   const s = await ort.InferenceSession.create(model, { executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
   const len = sampleShape.reduce((a, b) => a * b, 1);
@@ -50,7 +62,7 @@ const rep = join(outDir, `${tag}.report.json`);
 const t0 = performance.now();
 const code = await main(['quantize', '-q', '-c', cfg, '-o', out, '-r', rep, '--snapshots', join(outDir, `${tag}.run`)]);
 const wallMs = performance.now() - t0;
-const maxRssKB = process.resourceUsage().maxRSS;
+const maxRssKB = peakRssKB();
 if (code !== 0) throw new Error(`aaq quantize exited with ${code}`);
 const report = JSON.parse(readFileSync(rep, 'utf8')) as RunReport;
 

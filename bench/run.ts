@@ -9,6 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createNodeEngine } from '../src/node/engines';
 import { runDataset } from '../src/core/engine/runner';
@@ -31,7 +32,7 @@ const t0 = performance.now();
 const log = (m: string) => process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(0)}s] ${m}\n`);
 const repsFor = (name: string) => (name === 'ppocr-cls' ? Math.min(REPS, 3) : REPS);
 /** More rounds in Chromium for the small models: its timings are the noisiest. */
-const chromiumReps = (name: string) => (name === 'ppocr-cls' ? Math.min(REPS, 3) : Math.max(REPS, 9));
+const chromiumReps = (name: string) => (name === 'ppocr-cls' ? REPS : Math.max(REPS, 9));
 
 const machine = machineInfo();
 log(`${machine.cpu}, ${machine.nproc} cores, ${machine.ramGiB} GiB`);
@@ -124,6 +125,7 @@ const results: BenchResults = {
   aaq,
 };
 results.wallSeconds = (performance.now() - t0) / 1000;
+results.machine.load.end = Math.round(loadavg()[0] * 100) / 100;
 writeFileSync(join(ROOT, 'bench/results.json'), JSON.stringify(summarize(results), null, 1) + '\n');
 writeFileSync(join(ROOT, 'bench/results.md'), markdown(results));
 log(`wrote bench/results.md and bench/results.json in ${results.wallSeconds.toFixed(0)} s`);

@@ -1,7 +1,7 @@
 // The machine and versions for the bench header.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { cpus, totalmem, release, platform } from 'node:os';
+import { cpus, loadavg, totalmem, release, platform } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -26,6 +26,8 @@ export interface MachineInfo {
   ramGiB: number;
   os: string;
   versions: Record<string, string>;
+  /** 1-minute load average when the bench started and ended (the machine is shared). */
+  load: { start: number; end?: number };
 }
 
 export function machineInfo(): MachineInfo {
@@ -46,6 +48,7 @@ export function machineInfo(): MachineInfo {
     cpu: cpus()[0]?.model.trim() ?? 'unknown',
     ramGiB: Math.round(totalmem() / 2 ** 30),
     os: `${platform()} ${release()}`,
+    load: { start: Math.round(loadavg()[0] * 100) / 100 },
     versions: {
       node: process.version,
       'onnxruntime-node': version('onnxruntime-node'),

@@ -82,7 +82,7 @@ export function markdown(input: BenchResults): string {
   L.push('# AAQ Studio bench', '');
   L.push(`Produced by \`npm run bench\` on ${r.date.slice(0, 10)} in ${r.wallSeconds.toFixed(0)} s. Machine: ${m.cpu}, ${m.nproc} cores (nproc), ${m.ramGiB} GiB RAM, ${m.os}.`);
   L.push(`Versions: ${Object.entries(m.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
-  L.push(`Every figure is the median of ${r.settings.reps} rounds (3 for PaddleOCR); within a round all variants run back to back on the same ${r.settings.samples} samples (PaddleOCR: its 100 bench images, cycled) at batch ${r.settings.batch}. The machine is shared, so absolute figures move between runs; ratios are taken within a round.`, '');
+  L.push(`Every figure is the median of ${r.settings.reps} rounds (Node: 3 for PaddleOCR; Chromium: at least 9 for the small models); within a round all variants run back to back on the same ${r.settings.samples} samples (PaddleOCR: its 100 bench images, cycled) at batch ${r.settings.batch}, and ratios are taken within a round. The machine is shared: the 1-minute load average was ${m.load.start} at the start and ${m.load.end ?? '?'} at the end (2 cores), so absolute figures, and the Chromium ones most, move between runs.`, '');
 
   const be = backEnds(r);
   const names = Object.keys(r.aaq);
@@ -192,7 +192,7 @@ export function markdown(input: BenchResults): string {
     const md = (rep.params as { maximal_drop?: number }).maximal_drop ?? NaN;
     L.push(`| ${name} | ${md} | ${rep.aaq?.status}, ${rep.reverted.length} of ${rep.groups_total} | ${pct(Object.values(rep.drop)[0])} | ${f(run.wallMs / 1000, 1)} s | ${rep.counts.inferences} | ${pot.total} | ${f(rep.counts.inferences / pot.total)} | ${rep.counts.sessions} | ${f(run.maxRssKB / 1024, 0)} MiB | ${f(run.wallMs / run.fp32PassMs, 1)} | ${potCell} | ${uses} |`);
   }
-  L.push('', 'POT schedule = FP32 baseline + statistics + quantized pass + Σ rankings (groups × ranking subset) + one full pass per iteration, for the decisions this run took (bench/lib/schedule.ts). Cost in FP32 passes = wall time ÷ one warm FP32 pass over the same data on the same engine (onnxruntime-node, AAQ\'s session options). Peak RSS: the run\'s own process (`process.resourceUsage().maxRSS`).', '');
+  L.push('', 'POT schedule = FP32 baseline + statistics + quantized pass + Σ rankings (groups × ranking subset) + one full pass per iteration, for the decisions this run took (bench/lib/schedule.ts). Cost in FP32 passes = wall time ÷ one warm FP32 pass over the same data on the same engine (onnxruntime-node, AAQ\'s session options). Peak RSS: the run\'s own process (VmHWM of /proc/self/status; getrusage\'s maxRSS would report the parent\'s high-water mark across fork + exec).', '');
 
   // ---- savings
   L.push('## Savings per optimisation (sample inferences avoided vs POT\'s schedule)', '');

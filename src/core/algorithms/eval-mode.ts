@@ -21,9 +21,13 @@ export type EvalModeOption = EvalMode | 'auto' | 'calibrate';
 
 /**
  * 'auto': the mode bench/results.md measured faster per back end for a ranking candidate of 300
- * samples (session creation included) on every zoo model, 2-core AMD EPYC, onnxruntime 1.30: the
- * switchable session, If-gated (candidate-models.ts) — a session per configuration pays its
- * set-up (graph surgery, encoding, session creation: 10–350 ms) on every candidate.
+ * samples, session creation included (2-core AMD EPYC, onnxruntime 1.30; candidate cost ÷ FP32
+ * pass, geometric mean over the four zoo models, range over today's bench runs): native —
+ * switchable 2.5–2.7, per configuration 2.7–2.8; WASM in Node — 1.21–1.23 vs 1.23–1.37; WASM in
+ * Chromium with threads — 1.21–1.39 vs 1.28–1.60. The switchable session is If-gated
+ * (candidate-models.ts); a session per configuration pays its set-up (graph surgery, encoding,
+ * session creation: 10–350 ms) on every candidate. WebGPU is unmeasured here (no real adapter);
+ * its switchable float graph keeps Where so that nothing leaves the GPU.
  */
 export const MEASURED_DEFAULT_MODE: Record<Backend, EvalMode> = {
   native: 'switchable',
