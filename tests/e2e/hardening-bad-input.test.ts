@@ -67,6 +67,10 @@ async function firstText(page: Page, selectors: string[], timeout = 20_000): Pro
 
 async function pickModel(page: Page, file: string): Promise<string | null> {
   await page.setInputFiles('[data-testid="model-input"]', join(DIR, file));
+  // The previous pick's message may still be on screen: wait for the one about this file.
+  await page
+    .waitForFunction((f) => document.querySelector('[data-testid="model-error"]')?.textContent?.includes(f) ?? false, file, { timeout: 20_000 })
+    .catch(() => undefined);
   return firstText(page, ['[data-testid="model-error"]']);
 }
 
