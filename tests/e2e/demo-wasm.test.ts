@@ -3,29 +3,17 @@
 // screenshot of every screen.
 
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { RunReport } from '../../src/core/report';
-import { downloadBytes, foreign, launch, openPage, serve, shot, waitForResults, type Served } from './helpers';
+import { downloadBytes, foreign, openPage, shot, waitForResults, useServedBrowser } from './helpers';
 import { cliReport, DEMO, nodeAccuracy, saveArtifact } from './reference';
 
-let served: Served;
-let browser: Browser;
-
-beforeAll(async () => {
-  served = await serve();
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await served?.close();
-});
+const env = useServedBrowser();
 
 it('runs the demo on WASM to the end, as the CLI does', async () => {
-  const ui = await openPage(browser, served.url);
+  const ui = await openPage(env.browser, env.served.url);
   const { page } = ui;
-  const origin = served.url.replace(/\/$/, '');
+  const origin = env.served.url.replace(/\/$/, '');
   expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
 
   await page.click('[data-testid="try-demo"]');

@@ -5,22 +5,11 @@
 // QDQ bytes and the same search as the uninterrupted runs.
 
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { RunReport } from '../../src/core/report';
-import { downloadBytes, foreign, launch, openPage, serve, waitForResults, type Served } from './helpers';
+import { downloadBytes, foreign, openPage, waitForResults, useServedBrowser } from './helpers';
 
-let served: Served;
-let browser: Browser;
-
-beforeAll(async () => {
-  served = await serve();
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await served?.close();
-});
+const env = useServedBrowser();
 
 interface Outcome {
   qdq: Buffer;
@@ -29,7 +18,7 @@ interface Outcome {
 }
 
 async function runDemo(during?: (page: Page) => Promise<void>): Promise<Outcome> {
-  const ui = await openPage(browser, `${served.url}?test`);
+  const ui = await openPage(env.browser, `${env.served.url}?test`);
   const { page } = ui;
   await page.click('[data-testid="try-demo"]');
   await page.waitForSelector('[data-testid="preview-grid"] figure');
@@ -40,7 +29,7 @@ async function runDemo(during?: (page: Page) => Promise<void>): Promise<Outcome>
   await waitForResults(page);
   const qdq = await downloadBytes(page, 'download-qdq');
   const report = JSON.parse((await downloadBytes(page, 'download-report')).toString('utf8')) as RunReport;
-  expect(foreign(ui.requests, served.url.replace(/\/$/, ''))).toEqual([]);
+  expect(foreign(ui.requests, env.served.url.replace(/\/$/, ''))).toEqual([]);
   expect(ui.problems).toEqual([]);
   return { qdq, report, page };
 }

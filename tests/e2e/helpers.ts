@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { preview, type PreviewServer } from 'vite';
+import { afterAll, beforeAll } from 'vitest';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SHOTS = join(ROOT, 'test-results/screenshots');
@@ -160,4 +161,28 @@ export async function downloadBytes(page: Page, testid: string): Promise<Buffer>
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(c as Buffer);
   return Buffer.concat(chunks);
+}
+
+/** One preview server and one Chromium for a test file, started before its tests and closed after. */
+export function useServedBrowser(opts: { webgpu?: boolean } = {}): { readonly served: Served; readonly browser: Browser } {
+  let served: Served | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    served = await serve();
+    browser = await launch(opts);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await served?.close();
+  });
+  return {
+    get served() {
+      if (!served) throw new Error('the preview server is not started (use inside a test)');
+      return served;
+    },
+    get browser() {
+      if (!browser) throw new Error('the browser is not launched (use inside a test)');
+      return browser;
+    },
+  };
 }

@@ -3,25 +3,13 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { launch, openPage, ROOT, serve, type Served } from './helpers';
+import { expect, it } from 'vitest';
+import { openPage, ROOT, useServedBrowser } from './helpers';
 
-let served: Served;
-let browser: Browser;
-
-beforeAll(async () => {
-  served = await serve();
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await served?.close();
-});
+const env = useServedBrowser();
 
 it('serves the app with COOP/COEP and a strict CSP', async () => {
-  const res = await fetch(served.url);
+  const res = await fetch(env.served.url);
   expect(res.headers.get('cross-origin-opener-policy')).toBe('same-origin');
   expect(res.headers.get('cross-origin-embedder-policy')).toBe('require-corp');
   const csp = res.headers.get('content-security-policy') ?? '';
@@ -35,15 +23,15 @@ it('serves the app with COOP/COEP and a strict CSP', async () => {
   expect(headersFile).toContain('Cross-Origin-Embedder-Policy: require-corp');
   const html = await res.text();
   expect(html).toContain('Content-Security-Policy');
-  const wasm = await fetch(new URL('ort/ort-wasm-simd-threaded.wasm', served.url));
+  const wasm = await fetch(new URL('ort/ort-wasm-simd-threaded.wasm', env.served.url));
   expect(wasm.headers.get('content-type')).toBe('application/wasm');
 });
 
 it('works offline once loaded', async () => {
-  const context = await browser.newContext({ serviceWorkers: 'allow', viewport: { width: 1360, height: 900 } });
+  const context = await env.browser.newContext({ serviceWorkers: 'allow', viewport: { width: 1360, height: 900 } });
   const workers: string[] = [];
   context.on('serviceworker', (w) => workers.push(w.url()));
-  const ui = await openPage(browser, served.url, { context });
+  const ui = await openPage(env.browser, env.served.url, { context });
   const { page } = ui;
   // Wait until the service worker is active and has cached everything it precaches.
   // (Polled with evaluate: waitForFunction does not await an async predicate.)

@@ -6,23 +6,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { RunReport } from '../../src/core/report';
-import { downloadBytes, foreign, launch, openPage, ROOT, serve, shot, waitForResults, type Served } from './helpers';
+import { downloadBytes, foreign, openPage, ROOT, shot, waitForResults, useServedBrowser } from './helpers';
 import { cliReport, DEMO } from './reference';
 
-let served: Served;
-let browser: Browser;
-
-beforeAll(async () => {
-  served = await serve();
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await served?.close();
-});
+const env = useServedBrowser();
 
 async function startDemo(page: Page): Promise<void> {
   await page.click('[data-testid="try-demo"]');
@@ -51,7 +40,7 @@ function sameResult(a: RunReport, b: RunReport): void {
 
 it('resumes a run reloaded during ranking and ends with the uninterrupted result', async () => {
   const cli = await cliReport(join(DEMO, 'demo.config.json'));
-  const ui = await openPage(browser, served.url);
+  const ui = await openPage(env.browser, env.served.url);
   const { page } = ui;
   await startDemo(page);
   const runId = await reloadWhileRanking(page);
@@ -62,14 +51,14 @@ it('resumes a run reloaded during ranking and ends with the uninterrupted result
   expect(await page.textContent('[data-testid="run-log"]')).toContain("Resuming from phase 'rank'");
   const report = JSON.parse((await downloadBytes(page, 'download-report')).toString('utf8')) as RunReport;
   sameResult(report, cli);
-  expect(foreign(ui.requests, served.url.replace(/\/$/, ''))).toEqual([]);
+  expect(foreign(ui.requests, env.served.url.replace(/\/$/, ''))).toEqual([]);
   expect(ui.problems).toEqual([]);
   await ui.context.close();
 }, 600_000);
 
 it('asks for the data again when the browser did not keep it, and checks the fingerprint', async () => {
   const cli = await cliReport(join(DEMO, 'demo.config.json'));
-  const ui = await openPage(browser, served.url);
+  const ui = await openPage(env.browser, env.served.url);
   const { page } = ui;
   await startDemo(page);
   const runId = await reloadWhileRanking(page);

@@ -5,30 +5,18 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { RunReport } from '../../src/core/report';
-import { downloadBytes, foreign, launch, openPage, ROOT, serve, waitForResults, type Served } from './helpers';
+import { downloadBytes, foreign, openPage, ROOT, waitForResults, useServedBrowser } from './helpers';
 import { cliReport } from './reference';
 
 const FOLDER = join(ROOT, 'tests/fixtures/fmnist-img-40');
 const MODEL = join(ROOT, 'tests/fixtures/models/fmnist-cnn.onnx');
 
-let served: Served;
-let browser: Browser;
-
-beforeAll(async () => {
-  served = await serve();
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await served?.close();
-});
+const env = useServedBrowser();
 
 it('runs a picked model and image folder to the end', async () => {
-  const ui = await openPage(browser, served.url);
+  const ui = await openPage(env.browser, env.served.url);
   const { page } = ui;
   await page.setInputFiles('[data-testid="model-input"]', MODEL);
   await page.waitForSelector('[data-testid="model-summary"]');
@@ -65,7 +53,7 @@ it('runs a picked model and image folder to the end', async () => {
   console.log(`picked files: ${report.data.size} images, final ${report.final.metrics[m]}, status ${report.aaq?.status}, ${report.timings.total.toFixed(0)} ms`);
   expect(report.data.size).toBe(40);
   expect(report.aaq?.status).toBeDefined();
-  expect(foreign(ui.requests, served.url.replace(/\/$/, ''))).toEqual([]);
+  expect(foreign(ui.requests, env.served.url.replace(/\/$/, ''))).toEqual([]);
   expect(ui.problems).toEqual([]);
 
   // The exported config, run by the CLI next to the same model and folder, gives the same result.
