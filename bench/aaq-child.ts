@@ -22,7 +22,7 @@ function writeConfig(): string {
   const ds = raw.engine.dataset;
   ds.data_source = resolve(base, ds.data_source);
   if (ds.labels) ds.labels = resolve(base, ds.labels);
-  if (pot) Object.assign(raw.compression.algorithms[0].params, { reuse_evaluations: false, early_stop: false, lazy_ranking: false });
+  if (pot) Object.assign(raw.compression.algorithms[0].params, { reuse_evaluations: false, early_stop: false, lazy_ranking: false, prefix_cache: false });
   const p = join(outDir, `${tag}.json`);
   writeFileSync(p, JSON.stringify(raw, null, 2));
   return p;

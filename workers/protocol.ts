@@ -7,8 +7,9 @@ import type { RunReport } from '../src/core/report';
 import type { NormalizeReport } from '../src/core/onnx/normalize';
 
 export type BackendChoice = 'wasm' | 'webgpu';
-/** How candidate states are evaluated; 'auto' measures both ways at run start (as the CLI does). */
-export type EvalMode = 'auto' | 'switchable' | 'session-per-config';
+/** How candidate states are evaluated, as the CLI's --mode: 'auto' is the mode the bench measured
+ *  faster on the back end, 'calibrate' measures both at run time (src/core/algorithms/eval-mode.ts). */
+export type EvalMode = 'auto' | 'calibrate' | 'switchable' | 'session-per-config';
 
 /** One data file, its path relative to the data root ('/'-separated), and its content. */
 export interface DataFile {

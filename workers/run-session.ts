@@ -170,6 +170,7 @@ async function execute(
       engine: new GatedEngine(c.engine, gate, c.info.backend === 'webgpu' ? () => (gpuLost ? lostError() : null) : undefined), model: setup.model, dataset: setup.dataset, metrics: setup.metrics,
       placementParams: setup.params, batchSize: settings.batchSize, flavor: c.info.flavor, mode: settings.mode,
       tuningStats: setup.algorithm.name === 'AccuracyAwareQuantization' && setup.algorithm.params.tune_hyperparams,
+      prefixCache: setup.algorithm.name === 'AccuracyAwareQuantization' && setup.algorithm.params.prefix_cache,
     });
   let backend = makeBackend(created);
   try {

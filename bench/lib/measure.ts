@@ -41,6 +41,17 @@ export interface MeasureResult {
   fp32: { limitMs: number; exactMs: number; limitSps: number; exactSps: number };
   switchable: { createMs: number; allOnMs: number; allOnSps: number; candidateMs: number; ratio: number };
   perConfig: { allOnEvalMs: number; allOnSps: number; candidateMs: number; ratio: number };
+  /**
+   * prefix_cache (AAQ's default in rankings): one ranking over up to 16 groups spread over the
+   * list, on the switchable session, each candidate on all the samples. candidateMs = the
+   * ranking's time ÷ its candidates (the first candidate's whole run and the capture included);
+   * createMs = the suffix sessions' one-off creation, which `ratio` includes amortised over all
+   * the model's groups (one ranking); skipped = share of the network's (estimated) work the
+   * resumed candidates skipped.
+   */
+  prefix: { groups: number; ranked: number; candidateMs: number; createMs: number; ratio: number; skipped: number } | null;
+  /** Candidate cost ÷ FP32 (limit) pass − 1 of a ranking candidate with prefix_cache on. */
+  ranking_candidate_overhead: number | null;
   /** Candidate cost ÷ FP32 (limit) pass − 1, per mode, and the faster mode. */
   candidate_overhead: Record<EvalMode, number>;
   faster: EvalMode;
@@ -67,8 +78,8 @@ export async function measureBackEnd(m: MeasureInput): Promise<MeasureResult> {
   const log = m.log ?? (() => {});
   const indices = Array.from({ length: m.samples }, (_, i) => i % m.dataset.size);
   const runOpts = { batchSize: m.batch, keepOutputs: false };
-  const backend = (mode: 'switchable' | 'session-per-config' | 'calibrate') =>
-    new OnnxQuantizationBackend({ engine: m.engine, model: m.model, dataset: m.dataset, metrics: m.metrics, placementParams: m.params, batchSize: m.batch, mode, sampleCacheBytes: 0 });
+  const backend = (mode: 'switchable' | 'session-per-config' | 'calibrate', prefixCache = false) =>
+    new OnnxQuantizationBackend({ engine: m.engine, model: m.model, dataset: m.dataset, metrics: m.metrics, placementParams: m.params, batchSize: m.batch, mode, sampleCacheBytes: 0, prefixCache });
   const probe = backend('switchable');
   const io = { inputName: probe.inputName, outputName: probe.outputName };
   const groups = probe.groups(m.state);
@@ -89,7 +100,18 @@ export async function measureBackEnd(m: MeasureInput): Promise<MeasureResult> {
   await sw.evaluate(m.state, indices);
   const pc = backend('session-per-config');
   await pc.evaluate(candidate(-1), indices);
-  const rounds: Record<'limit' | 'exact' | 'swAll' | 'swCand' | 'pcCand' | 'pcAll', number>[] = [];
+  // prefix_cache: a ranking over `ranked` (≤ 16 groups spread over the list)
+  const pf = backend('switchable', true);
+  await pf.evaluate(m.state, indices);
+  const step = Math.max(1, groups.length / 16);
+  const ranked = [...new Set(Array.from({ length: Math.min(16, groups.length) }, (_, k) => groups[Math.floor(k * step)]))];
+  const rank = async () => {
+    for (const g of await pf.prepareRanking(m.state, ranked)) await pf.evaluate(revertGroup(m.state, g), indices);
+  };
+  t0 = now();
+  await rank();
+  const firstRankMs = now() - t0;
+  const rounds: Record<'limit' | 'exact' | 'swAll' | 'swCand' | 'pcCand' | 'pcAll' | 'rank', number>[] = [];
   for (let r = 0; r < m.reps; r++) {
     const t = async (f: () => Promise<unknown>) => ((t0 = now()), await f(), now() - t0);
     const limit = await t(() => pass(fLimit));
@@ -98,9 +120,12 @@ export async function measureBackEnd(m: MeasureInput): Promise<MeasureResult> {
     const swCand = await t(() => sw.evaluate(candidate(r), indices));
     const pcCand = await t(() => pc.evaluate(candidate(r), indices));
     const pcAll = (await pc.evaluate(m.state, indices), await t(() => pc.evaluate(m.state, indices)));
-    rounds.push({ limit, exact: exactMs, swAll, swCand, pcCand, pcAll });
-    log(`round ${r}: fp32 ${limit.toFixed(0)} (exact ${exactMs.toFixed(0)}) | switchable all-on ${swAll.toFixed(0)}, candidate ${swCand.toFixed(0)} | per-config candidate ${pcCand.toFixed(0)}, all-on eval ${pcAll.toFixed(0)} ms`);
+    const rankMs = await t(rank);
+    rounds.push({ limit, exact: exactMs, swAll, swCand, pcCand, pcAll, rank: rankMs / ranked.length });
+    log(`round ${r}: fp32 ${limit.toFixed(0)} (exact ${exactMs.toFixed(0)}) | switchable all-on ${swAll.toFixed(0)}, candidate ${swCand.toFixed(0)} | per-config candidate ${pcCand.toFixed(0)}, all-on eval ${pcAll.toFixed(0)} | ranking candidate, prefix cache ${(rankMs / ranked.length).toFixed(0)} ms`);
   }
+  const use = pf.prefixUse;
+  await pf.dispose();
   await sw.dispose();
   await pc.dispose();
   await m.engine.release(fLimit);
@@ -114,6 +139,15 @@ export async function measureBackEnd(m: MeasureInput): Promise<MeasureResult> {
   const swCandMs = med('swCand');
   const pcCandMs = med('pcCand');
   const pcAllOnMs = med('pcAll');
+  const rankMs = med('rank');
+  const prefixCreateMs = Math.max(0, firstRankMs - rankMs * ranked.length);
+  const prefix = use
+    ? {
+        groups: groups.length, ranked: ranked.length, candidateMs: rankMs, createMs: prefixCreateMs,
+        ratio: median(rounds.map((x) => (x.rank + prefixCreateMs / groups.length) / Math.min(x.limit, x.exact))),
+        skipped: use.resumed ? use.skipped / (use.resumed + use.captured) : 0,
+      }
+    : null;
 
   // What AAQ's 'calibrate' mode picks here: its calibration on the first quantized evaluation.
   const auto = backend('calibrate');
@@ -132,6 +166,8 @@ export async function measureBackEnd(m: MeasureInput): Promise<MeasureResult> {
     fp32: { limitMs, exactMs, limitSps: sps(limitMs), exactSps: sps(exactMs) },
     switchable: { createMs, allOnMs, allOnSps: sps(allOnMs), candidateMs: swCandMs, ratio: swRatio },
     perConfig: { allOnEvalMs: pcAllOnMs, allOnSps: sps(pcAllOnMs), candidateMs: pcCandMs, ratio: pcRatio },
+    prefix,
+    ranking_candidate_overhead: prefix ? prefix.ratio - 1 : null,
     candidate_overhead: overhead,
     faster: pcRatio < swRatio ? 'session-per-config' : 'switchable',
     calibrated: cal ? { chosen: cal.chosen, identical: !!cal.identical, candidateMs: cal.candidateMs } : null,

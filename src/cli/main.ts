@@ -7,13 +7,11 @@ import { runDefaultQuantization } from '../core/algorithms/default-quantization'
 import type { AaqResult, AaqRunState } from '../core/algorithms/history';
 import type { QuantState } from '../core/algorithms/backend';
 import { encodeModel } from '../core/onnx/proto';
-import { layerTable, quantizerCounts, revertedAtFromHistory, summaryText, type RunReport } from '../core/report';
+import { AAQ_VERSION, buildRunReport, summaryText } from '../core/report';
 import { QuantizeError, type RunEvent } from '../core/types';
 import type { FileSnapshotStore } from '../node/file-store';
 import { freshSnapshots, nextMeta, resumeSnapshots, type RunMeta } from '../node/resume';
 import { prepareRun, type RunSetup, type RunSetupOptions } from '../node/run-setup';
-
-const VERSION = '0.1.0';
 
 function progressPrinter(quiet: boolean): (e: RunEvent) => void {
   let last = 0;
@@ -131,28 +129,13 @@ async function quantizeWith(setup: RunSetup, o: QuantizeOpts, t0: number): Promi
   mkdirSync(dirname(resolve(o.out)), { recursive: true });
   writeFileSync(o.out, bytes);
   backend.timings.export = performance.now() - tExport;
-  const c = backend.counts();
-  const quantizedOps = new Set(backend.quantizedOps(state));
-  const report: RunReport = {
-    tool: 'aaq-studio', version: VERSION, algorithm: algorithm.name,
-    model: { name: setup.parsed.config.model.model_name || basename(setup.modelPath), path: setup.modelPath, fingerprint: setup.fingerprints.model, bytes: setup.modelBytes.byteLength, quantized_bytes: bytes.byteLength },
-    data: { fingerprint: setup.fingerprints.data, size: setup.dataset.size },
-    engine: { backend: setup.engine.backend, label: setup.engine.label, mode: backend.mode, ...(backend.calibration ? { calibration: backend.calibration } : {}), modeUse: backend.modeUse },
-    params: algorithm.params, seed: algorithm.params.seed,
-    baseline: { metrics: baseline }, quantized: { metrics: quantized }, final: { metrics: final }, drop,
-    label_free: labelFree,
-    groups_total: aaq ? aaq.groupsTotal : backend.groups(state).length,
-    reverted: aaq ? aaq.reverted.map((r) => ({ group: r.group, ops: r.ops })) : [],
-    layers: layerTable(backend.placement.ops, quantizedOps, aaq ? revertedAtFromHistory(aaq) : new Map()),
-    quantizers: quantizerCounts(backend.quantizerSpecs(), state),
-    counts: { inferences: priorCounts.inferences + c.inferences, sessions: priorCounts.sessions + c.sessions },
-    timings: { ...backend.timings, total: performance.now() - t0 },
+  const report = buildRunReport({
+    setup, backend, engine: { backend: setup.engine.backend, label: setup.engine.label },
+    model: { path: setup.modelPath, name: basename(setup.modelPath), bytes: setup.modelBytes.byteLength, quantizedBytes: bytes.byteLength },
+    state, baseline, quantized, final, drop, labelFree, aaq, priorCounts,
+    totalMs: performance.now() - t0,
     warnings: [...setup.parsed.warnings, ...setup.dataset.warnings],
-  };
-  if (aaq) {
-    const { state: _s, baseline: _b, final: _f, drop: _d, reverted: _r, groupsTotal: _g, ...rest } = aaq;
-    report.aaq = rest;
-  }
+  });
   if (o.report) {
     mkdirSync(dirname(resolve(o.report)), { recursive: true });
     writeFileSync(o.report, JSON.stringify(report, null, 2) + '\n');
@@ -173,7 +156,7 @@ function common(cmd: Command): Command {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = new Command('aaq').version(VERSION).description('Accuracy-aware INT8 post-training quantization of ONNX models (OpenVINO POT AccuracyAwareQuantization)');
+  const program = new Command('aaq').version(AAQ_VERSION).description('Accuracy-aware INT8 post-training quantization of ONNX models (OpenVINO POT AccuracyAwareQuantization)');
   program.exitOverride();
   common(program.command('eval').description('evaluate the FP32 model on the configured data; prints the metrics as JSON')).action(cmdEval);
   common(program.command('quantize').description('run the configured algorithm and write a QDQ model and a report'))

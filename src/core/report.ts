@@ -1,10 +1,17 @@
-// The JSON report of a run and its short human summary.
+// The JSON report of a run and its short human summary. One builder (`buildRunReport`) serves
+// both `aaq quantize` (src/cli/main.ts) and the studio's run worker (workers/run-session.ts), so
+// the two reports have the same shape and can be compared directly; what only the caller knows
+// (engine label, model path, prior counts of a resumed run, total time, warnings) is an input.
 import type { AaqResult } from './algorithms/history';
 import type { DefaultQuantizationResult } from './algorithms/default-quantization';
 import type { QuantState } from './algorithms/backend';
-import type { AccuracyAwareParams, DefaultQuantizationParams } from './config/types';
+import type { OnnxQuantizationBackend } from './algorithms/onnx-backend';
+import type { AccuracyAwareParams, DefaultQuantizationParams, ParsedConfig } from './config/types';
 import type { QuantizerSpec } from './types';
 import type { ModeCalibration, ModeUse } from './algorithms/eval-mode';
+
+/** The tool's version, written into every report (and printed by `aaq --version`). */
+export const AAQ_VERSION = '0.1.0';
 
 export interface RunReport {
   tool: 'aaq-studio';
@@ -46,6 +53,91 @@ export function revertedAtFromHistory(res: AaqResult | DefaultQuantizationResult
 
 export function quantizerCounts(specs: QuantizerSpec[], state: QuantState): RunReport['quantizers'] {
   return { total: specs.length, enabled: state.enabled.length };
+}
+
+/** What the report needs of a prepared run (the CLI's RunSetup and the worker's BrowserSetup both fit). */
+export interface ReportSetup {
+  parsed: Pick<ParsedConfig, 'config'>;
+  algorithm: ParsedConfig['config']['compression']['algorithms'][number];
+  dataset: { size: number };
+  fingerprints: { model: string; data: string };
+}
+
+/** What the report reads of the back end the run used. */
+export type ReportBackend = Pick<
+  OnnxQuantizationBackend,
+  'mode' | 'calibration' | 'modeUse' | 'placement' | 'timings' | 'counts' | 'quantizedOps' | 'groups' | 'quantizerSpecs'
+>;
+
+export interface RunReportInput {
+  setup: ReportSetup;
+  backend: ReportBackend;
+  /** The engine that ran: its back-end name and a human label. */
+  engine: { backend: string; label: string };
+  /** Where the model came from (file path or picked file name), and the name used when the config has no model_name. */
+  model: { path: string; name: string; bytes: number; quantizedBytes: number };
+  /** The final quantization state and the run's metrics. */
+  state: QuantState;
+  baseline: Record<string, number>;
+  quantized: Record<string, number>;
+  final: Record<string, number>;
+  drop: Record<string, number>;
+  labelFree: boolean;
+  /** The AccuracyAwareQuantization result; absent for DefaultQuantization. */
+  aaq?: AaqResult;
+  /** Inferences and sessions of the earlier part of a resumed run (added to the back end's counts). */
+  priorCounts?: { inferences: number; sessions: number };
+  /** Wall time of the whole run, ms (the report's `timings.total`). */
+  totalMs: number;
+  warnings: string[];
+}
+
+/** The run report, the same for the CLI and the studio. */
+export function buildRunReport(r: RunReportInput): RunReport {
+  const { setup, backend, aaq } = r;
+  const { algorithm } = setup;
+  const prior = r.priorCounts ?? { inferences: 0, sessions: 0 };
+  const c = backend.counts();
+  const quantizedOps = new Set(backend.quantizedOps(r.state));
+  const report: RunReport = {
+    tool: 'aaq-studio',
+    version: AAQ_VERSION,
+    algorithm: algorithm.name,
+    model: {
+      name: setup.parsed.config.model.model_name || r.model.name,
+      path: r.model.path,
+      fingerprint: setup.fingerprints.model,
+      bytes: r.model.bytes,
+      quantized_bytes: r.model.quantizedBytes,
+    },
+    data: { fingerprint: setup.fingerprints.data, size: setup.dataset.size },
+    engine: {
+      backend: r.engine.backend,
+      label: r.engine.label,
+      mode: backend.mode,
+      ...(backend.calibration ? { calibration: backend.calibration } : {}),
+      modeUse: backend.modeUse,
+    },
+    params: algorithm.params,
+    seed: algorithm.params.seed,
+    baseline: { metrics: r.baseline },
+    quantized: { metrics: r.quantized },
+    final: { metrics: r.final },
+    drop: r.drop,
+    label_free: r.labelFree,
+    groups_total: aaq ? aaq.groupsTotal : backend.groups(r.state).length,
+    reverted: aaq ? aaq.reverted.map((x) => ({ group: x.group, ops: x.ops })) : [],
+    layers: layerTable(backend.placement.ops, quantizedOps, aaq ? revertedAtFromHistory(aaq) : new Map()),
+    quantizers: quantizerCounts(backend.quantizerSpecs(), r.state),
+    counts: { inferences: prior.inferences + c.inferences, sessions: prior.sessions + c.sessions },
+    timings: { ...backend.timings, total: r.totalMs },
+    warnings: r.warnings,
+  };
+  if (aaq) {
+    const { state: _s, baseline: _b, final: _f, drop: _d, reverted: _r, groupsTotal: _g, ...rest } = aaq;
+    report.aaq = rest;
+  }
+  return report;
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(2)} %`;

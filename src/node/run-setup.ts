@@ -114,6 +114,7 @@ export async function prepareRun(opts: RunSetupOptions): Promise<RunSetup> {
       engine, model, dataset, metrics, placementParams: params, batchSize: opts.batch ?? 16,
       flavor: 'qdq', mode: opts.mode ?? 'auto',
       tuningStats: algorithm.name === 'AccuracyAwareQuantization' && algorithm.params.tune_hyperparams,
+      prefixCache: algorithm.name === 'AccuracyAwareQuantization' && algorithm.params.prefix_cache,
     })));
     await asModelError(modelPath, () => b.openFp32Session());
     // The model must run on the first sample and score classes the labels fit.

@@ -12,7 +12,7 @@ import type { EvalModeOption } from '../../src/core/algorithms/eval-mode';
 import { prepareRun } from '../../src/node/run-setup';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
-const OFF = { reuse_evaluations: false, early_stop: false, lazy_ranking: false };
+const OFF = { reuse_evaluations: false, early_stop: false, lazy_ranking: false, prefix_cache: false };
 
 /** A bench config with absolute paths and extra AAQ params. */
 function config(name: string, params: Record<string, unknown>): string {

@@ -20,7 +20,7 @@ class BoundedFake extends FakeBackend {
   }
 }
 
-const OFF = { reuse_evaluations: false, early_stop: false, lazy_ranking: false };
+const OFF = { reuse_evaluations: false, early_stop: false, lazy_ranking: false, prefix_cache: false };
 
 async function both(spec: FakeSpec, params: AccuracyAwareParams) {
   const potB = new BoundedFake(spec);

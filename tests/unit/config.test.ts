@@ -96,6 +96,7 @@ const AAQ_DEFAULTS: AccuracyAwareParams = {
   reuse_evaluations: true,
   early_stop: true,
   lazy_ranking: true,
+  prefix_cache: true,
 };
 
 /** A small valid config as an object, to be altered per case. */

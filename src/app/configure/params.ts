@@ -67,6 +67,18 @@ export const SECTIONS: ParamSection[] = [
     ],
   },
   {
+    id: 'savings',
+    title: "Work savings (exact; off = POT's schedule)",
+    blurb: "Ways to evaluate less for the same decisions: none changes which groups are reverted or the final metrics, only the cost. Turn one off to get POT's evaluation schedule back.",
+    aaqOnly: true,
+    fields: [
+      { key: 'reuse_evaluations', kind: 'bool', help: "Reuse per-sample values already computed for the same model: a ranking candidate's serve the iteration that reverts it, a rolled-back model's serve the re-ranking." },
+      { key: 'early_stop', kind: 'bool', help: "Stop an iteration's pass over the data once the decision is certain whatever the remaining samples give (finished later only if an exact value is needed)." },
+      { key: 'lazy_ranking', kind: 'bool', help: "Rank with upper bounds: score each group on the ranking samples that can still improve, and finish its score only when it reaches the top of the list." },
+      { key: 'prefix_cache', kind: 'bool', help: "Cache the network's unchanged prefix while ranking: a candidate's samples resume from cached activations just before its reverted group (bit-exact)." },
+    ],
+  },
+  {
     id: 'dq',
     title: 'Default quantization',
     blurb: 'DefaultQuantization places quantizers by the hardware rules, measures activation ranges on a few samples and corrects biases.',

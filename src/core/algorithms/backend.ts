@@ -54,6 +54,12 @@ export interface QuantizationBackend {
   groups(state: QuantState): RevertGroup[];
   /** Quantizable ops that currently run quantized (POT's get_num_of_quantized_ops). */
   quantizedOps(state: QuantState): string[];
+  /**
+   * Called before a ranking scores `groups` of `state` (each on the same samples); returns the
+   * same groups in the order to evaluate them (prefix_cache: deepest first). Optional; the order
+   * changes cost only — scores are per group and the ranking is sorted afterwards.
+   */
+  prepareRanking?(state: QuantState, groups: RevertGroup[]): Promise<RevertGroup[]>;
   /** Counters for the report. */
   counts(): { inferences: number; sessions: number };
   /**

@@ -6,6 +6,8 @@ import { EXACT_SESSION_OPTIONS, type SwitchLayout } from '../quant/switchable';
 import type { Dataset, Engine, SessionInfo, TensorData } from '../types';
 import type { QuantState } from './backend';
 import { FAKE_QUANT_SESSION_OPTIONS, type CandidateModels } from './candidate-models';
+import { planPrefixCuts } from '../quant/prefix-cuts';
+import { PrefixCache, sameFeed } from './prefix-cache';
 import { MEASURED_DEFAULT_MODE, chooseMode, modeFor, type EvalMode, type EvalModeOption, type ModeCalibration, type ModeUse } from './eval-mode';
 
 /** FP32 and switchable sessions run under options that keep "all quantizers off" bit-exact with FP32. */
@@ -24,6 +26,8 @@ export interface EvalSessionsOptions {
   gate: 'where' | 'if';
   mode: EvalModeOption;
   perConfig: 'fake-quant' | 'qdq';
+  /** Resume ranking candidates from cached activations (prefix-cache.ts); switchable mode only. */
+  prefixCache?: boolean;
   /** Adds a phase's wall time to the backend's timings. */
   time: <T>(phase: string, p: Promise<T>) => Promise<T>;
 }
@@ -32,6 +36,8 @@ export class EvalSessions {
   private fp32?: SessionInfo;
   private switchable?: { session: SessionInfo; layout: SwitchLayout };
   private perConfig?: { key: string; session: SessionInfo };
+  /** prefix_cache over the switchable session (created with it, when the graph has cut points). */
+  prefix?: PrefixCache;
   /** What 'calibrate' measured and chose (absent until a quantized evaluation had ≥ 5 batches). */
   calibration?: ModeCalibration;
   /** Evaluations of quantized configurations per mode. */
@@ -54,9 +60,16 @@ export class EvalSessions {
 
   private async switchableSession(): Promise<{ session: SessionInfo; layout: SwitchLayout }> {
     if (!this.switchable) {
-      const { model, layout } = this.o.candidates.switchable(this.o.flavor, this.o.gate);
-      const session = await this.o.time('sessions', this.o.engine.createSession(encodeModel(model), EXACT_OPTIONS));
-      this.switchable = { session, layout };
+      const built = this.o.candidates.switchable(this.o.flavor, this.o.gate);
+      const plan = this.o.prefixCache ? planPrefixCuts(built.model, built.layout, this.o.inputName, this.o.outputName, this.o.dataset.sampleShape) : null;
+      const session = await this.o.time('sessions', this.o.engine.createSession(encodeModel(plan?.model ?? built.model), EXACT_OPTIONS));
+      this.switchable = { session, layout: built.layout };
+      if (plan) {
+        this.prefix = new PrefixCache({
+          engine: this.o.engine, evaluator: this.o.evaluator, dataset: this.o.dataset, plan, inputName: this.o.inputName,
+          outputName: this.o.outputName, batchSize: this.o.batchSize, sessionOptions: EXACT_OPTIONS, time: this.o.time,
+        });
+      }
     }
     return this.switchable;
   }
@@ -93,6 +106,9 @@ export class EvalSessions {
     if (state) {
       this.use[mode].calls++;
       this.use[mode].samples += idxs.length;
+    }
+    if (state && mode === 'switchable' && this.prefix && this.o.evaluator.batchMode(session)?.kind === 'dynamic') {
+      return this.o.time('evaluate', this.prefix.run(session, feeds, idxs, progress));
     }
     return this.o.time(state ? 'evaluate' : 'evaluate_fp32', this.o.evaluator.run(session, this.o.dataset, idxs, {
       inputName: this.o.inputName, outputName: this.o.outputName, batchSize: B, extraFeeds: feeds, progress,
@@ -138,7 +154,30 @@ export class EvalSessions {
     return { outputs, labels };
   }
 
+  /**
+   * Before a ranking scores the candidates `cands` (the ranked state with one group reverted):
+   * arms the prefix cache and returns their positions in the order to evaluate them — the
+   * candidate whose first changed node is deepest first, so the cache it fills serves the others.
+   * Identity order when there is no cache.
+   */
+  async prepareRanking(state: QuantState, cands: QuantState[]): Promise<number[]> {
+    const ids = cands.map((_, i) => i);
+    if ((this.o.mode !== 'auto' && this.o.mode !== 'switchable') || this.mode !== 'switchable' || !this.o.prefixCache) return ids;
+    const sw = await this.switchableSession();
+    const prefix = this.prefix;
+    if (!prefix) return ids;
+    const base = this.o.candidates.feeds(sw.layout, state);
+    const depth = cands.map((c) => {
+      const f = this.o.candidates.feeds(sw.layout, c);
+      return prefix.firstRead(Object.keys(f).filter((k) => !sameFeed(f[k], base[k])));
+    });
+    prefix.arm(depth);
+    return ids.sort((a, b) => depth[b] - depth[a] || a - b);
+  }
+
   async dispose(): Promise<void> {
+    await this.prefix?.dispose();
+    delete this.prefix;
     for (const s of [this.fp32, this.switchable?.session, this.perConfig?.session]) if (s) await this.o.engine.release(s);
     delete this.fp32;
     delete this.switchable;

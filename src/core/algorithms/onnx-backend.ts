@@ -15,7 +15,8 @@ import { activationParams, fakeQuantize, unifyParams, weightParams } from '../qu
 import { fastBiasCorrection } from '../quant/bias-correction';
 import type { SampleStat } from '../quant/statistics';
 import { QuantizeError, type Dataset, type Engine, type MetricDef, type MetricName, type ProgressFn, type QuantizerParams, type QuantizerSpec, type RevertGroup } from '../types';
-import type { EvalResult, QuantState, QuantizationBackend, StoredQuantizer } from './backend';
+import { revertGroup, type EvalResult, type QuantState, type QuantizationBackend, type StoredQuantizer } from './backend';
+import type { PrefixCacheUse } from './prefix-cache';
 import { toStored } from './stored';
 import { CandidateModels } from './candidate-models';
 import type { EvalMode, EvalModeOption, ModeCalibration, ModeUse } from './eval-mode';
@@ -46,6 +47,8 @@ export interface OnnxBackendOptions {
   /** The model a session per configuration runs: 'fake-quant' (default; the switchable graph's
    *  arithmetic) or 'qdq' (the exported QDQ model on onnxruntime's int8 kernels). */
   perConfig?: 'fake-quant' | 'qdq';
+  /** prefix_cache: resume ranking candidates from cached activations (prefix-cache.ts). */
+  prefixCache?: boolean;
   /** Also collect the statistics tune_hyperparams' grid needs, in the same pass. */
   tuningStats?: boolean;
   /** Bytes of decoded samples kept in memory (default 256 MiB; 0: none). */
@@ -90,7 +93,7 @@ export class OnnxQuantizationBackend implements QuantizationBackend {
       engine: opts.engine, model: opts.model, dataset: opts.dataset, candidates: this.candidates, evaluator: this.evaluator,
       inputName: this.inputName, outputName: this.outputName, batchSize: opts.batchSize ?? 16, flavor: opts.flavor ?? 'qdq',
       gate: opts.gate ?? (opts.engine.backend === 'webgpu' ? 'where' : 'if'),
-      mode: opts.mode ?? 'switchable', perConfig: opts.perConfig ?? 'fake-quant', time: (phase, p) => this.time(phase, p),
+      mode: opts.mode ?? 'switchable', perConfig: opts.perConfig ?? 'fake-quant', prefixCache: opts.prefixCache ?? false, time: (phase, p) => this.time(phase, p),
     });
   }
 
@@ -294,6 +297,16 @@ export class OnnxQuantizationBackend implements QuantizationBackend {
 
   groups(state: QuantState): RevertGroup[] {
     return this.finder.groups(state.enabled);
+  }
+
+  async prepareRanking(state: QuantState, groups: RevertGroup[]): Promise<RevertGroup[]> {
+    const order = await this.sessions.prepareRanking(state, groups.map((g) => revertGroup(state, g)));
+    return order.map((i) => groups[i]);
+  }
+
+  /** What prefix_cache did (absent when it is off or the graph has no cut). */
+  get prefixUse(): PrefixCacheUse | undefined {
+    return this.sessions.prefix?.use;
   }
 
   quantizedOps(state: QuantState): string[] {

@@ -22,6 +22,7 @@ export function baseParams(params: AccuracyAwareParams): DefaultQuantizationPara
     reuse_evaluations: _re,
     early_stop: _es,
     lazy_ranking: _lr,
+    prefix_cache: _pc,
     ...rest
   } = params;
   return clone(rest);

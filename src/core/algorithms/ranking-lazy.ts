@@ -53,7 +53,7 @@ export async function rankGroups(
   s.diffSubset.forEach((idx, p) => pos.set(idx, p));
   const atBest = subset.map((idx) => act.lazyRanking && cur.perSample[spec.name][pos.get(idx)!] === best);
   const out: RankedGroup[] = [];
-  for (const group of groups) {
+  for (const group of (await ctx.backend.prepareRanking?.(cur.state, groups)) ?? groups) {
     const cand = revertGroup(cur.state, group);
     const known = memo && memo.key === stateKey(cand) ? memo.known : undefined;
     const values: Values = Object.fromEntries(ctx.specs.map((m) => [m.name, subset.map(() => null)]));

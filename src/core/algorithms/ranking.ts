@@ -105,7 +105,7 @@ export async function scoreGroups(
 ): Promise<RankedGroup[]> {
   const cmp = comparator(metric.direction);
   const out: RankedGroup[] = [];
-  for (const group of groups) {
+  for (const group of (await backend.prepareRanking?.(state, groups)) ?? groups) {
     const ev = await backend.evaluate(revertGroup(state, group), subset);
     const v = ev.metrics[metric.name];
     if (typeof v !== 'number') throw new Error(`ranking evaluation did not report metric "${metric.name}"`);

@@ -54,6 +54,7 @@ export function defaultAaqParams(target_device: TargetDevice = 'ANY'): AccuracyA
     reuse_evaluations: true,
     early_stop: true,
     lazy_ranking: true,
+    prefix_cache: true,
   };
 }
 

@@ -292,6 +292,7 @@ export const aaqFields: Fields<AccuracyAwareParams> = {
   reuse_evaluations: bool,
   early_stop: bool,
   lazy_ranking: bool,
+  prefix_cache: bool,
 };
 
 /** Parameters POT knows (either algorithm) that we do not implement. */

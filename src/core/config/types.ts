@@ -88,6 +88,10 @@ export interface AccuracyAwareParams extends DefaultQuantizationParams {
   /** Rank with upper bounds: score every group on the ranking samples that can still improve,
    *  and finish a group's score on the rest only when it reaches the top of the list. */
   lazy_ranking: boolean;
+  /** Cache the unchanged prefix of the network: a ranking candidate differs from the one scored
+   *  first only from its reverted group on, so its samples resume from cached activations at the
+   *  deepest cut before that group (prefix-cache.ts). Changes cost, never a value (bit-exact). */
+  prefix_cache: boolean;
 }
 
 export interface PreprocessingStep {
