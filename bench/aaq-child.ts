@@ -22,6 +22,8 @@ function writeConfig(): string {
   const ds = raw.engine.dataset;
   ds.data_source = resolve(base, ds.data_source);
   if (ds.labels) ds.labels = resolve(base, ds.labels);
+  // AAQ_CHILD_MAXIMAL_DROP: the same run at another maximal_drop (the bench's run at POT's default)
+  if (process.env.AAQ_CHILD_MAXIMAL_DROP) raw.compression.algorithms[0].params.maximal_drop = Number(process.env.AAQ_CHILD_MAXIMAL_DROP);
   if (pot) Object.assign(raw.compression.algorithms[0].params, { reuse_evaluations: false, early_stop: false, lazy_ranking: false, prefix_cache: false });
   const p = join(outDir, `${tag}.json`);
   writeFileSync(p, JSON.stringify(raw, null, 2));

@@ -7,7 +7,7 @@
 // input), AAQ_BENCH_MODELS (comma-separated subset), AAQ_BENCH_POT=0 (skip the POT-faithful AAQ
 // runs), AAQ_BENCH_CHROMIUM=0 (skip the browser).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -16,11 +16,14 @@ import { runDataset } from '../src/core/engine/runner';
 import type { SessionInfo } from '../src/core/types';
 import { runChromium, type ChromiumResult } from './browser/chromium';
 import { machineInfo } from './lib/machine';
+import { defaultAaqParams } from '../src/core/config/defaults';
 import { measureBackEnd, memoryDataset, type MeasureResult } from './lib/measure';
 import { disposeModel, prepareModel, type BenchModel } from './lib/prepare';
 import { nativeProfile } from './lib/profile';
 import { markdown, summarize, type AaqRun, type BenchResults } from './lib/report';
 
+/** POT's default maximal_drop (src/core/config/defaults.ts). */
+const POT_DEFAULT_MAXIMAL_DROP = defaultAaqParams('ANY').maximal_drop;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MODELS = ['fmnist-cnn', 'fmnist-resnet', 'fmnist-mobilenet', 'ppocr-cls'].filter(
   (m) => !process.env.AAQ_BENCH_MODELS || process.env.AAQ_BENCH_MODELS.split(',').includes(m),
@@ -32,8 +35,15 @@ const t0 = performance.now();
 const log = (m: string) => process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(0)}s] ${m}\n`);
 const repsFor = (name: string) => (name === 'ppocr-cls' ? Math.min(REPS, 3) : REPS);
 /** More rounds in Chromium for the small models: its timings are the noisiest. */
-const chromiumReps = (name: string) => (name === 'ppocr-cls' ? REPS : Math.max(REPS, 9));
+const chromiumReps = (name: string) => (name === 'ppocr-cls' ? REPS : Math.max(REPS, 15));
 
+// `npm run bench -- --report`: re-render bench/results.md from bench/results.json (no measuring).
+if (process.argv.includes('--report')) {
+  const saved = JSON.parse(readFileSync(join(ROOT, 'bench/results.json'), 'utf8')) as BenchResults;
+  writeFileSync(join(ROOT, 'bench/results.md'), markdown(saved));
+  log('re-rendered bench/results.md from bench/results.json');
+  process.exit(0);
+}
 const machine = machineInfo();
 log(`${machine.cpu}, ${machine.nproc} cores, ${machine.ramGiB} GiB`);
 
@@ -98,11 +108,12 @@ for (const m of prepared) await disposeModel(m);
 const runDir = join(ROOT, 'bench/.build/runs');
 rmSync(runDir, { recursive: true, force: true });
 mkdirSync(runDir, { recursive: true });
-function child(name: string, pot: boolean): AaqRun | { error: string } {
-  const tag = `${name}${pot ? '-pot' : ''}`;
-  log(`AAQ ${pot ? 'POT-faithful ' : ''}run: ${name}`);
+function child(name: string, pot: boolean, maximalDrop?: number): AaqRun | { error: string } {
+  const tag = `${name}${pot ? '-pot' : ''}${maximalDrop !== undefined ? `-drop${maximalDrop}` : ''}`;
+  log(`AAQ ${pot ? 'POT-faithful ' : ''}run: ${name}${maximalDrop !== undefined ? ` at maximal_drop ${maximalDrop}` : ''}`);
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/aaq-child.ts'), join(ROOT, 'bench/configs', `${name}.json`), runDir, tag, ...(pot ? ['pot'] : [])], {
     cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 2 ** 20,
+    env: { ...process.env, ...(maximalDrop !== undefined ? { AAQ_CHILD_MAXIMAL_DROP: String(maximalDrop) } : {}) },
   });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   if (r.status !== 0 || !line.startsWith('{')) return { error: (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ') };
@@ -112,6 +123,11 @@ const aaq: BenchResults['aaq'] = {};
 for (const name of MODELS) {
   aaq[name] = { default: child(name, false) };
   if (process.env.AAQ_BENCH_POT !== '0') aaq[name].pot = child(name, true);
+  // The same model at POT's default maximal_drop, where a config asks for a stricter one: which
+  // model needs reverting at all without forcing it.
+  const d = aaq[name].default;
+  const drop = 'report' in d ? (d.report.params as { maximal_drop?: number }).maximal_drop : undefined;
+  if (drop !== undefined && drop !== POT_DEFAULT_MAXIMAL_DROP) aaq[name].atDefaultDrop = child(name, false, POT_DEFAULT_MAXIMAL_DROP);
 }
 
 const results: BenchResults = {

@@ -43,11 +43,12 @@ export interface MeasureResult {
   perConfig: { allOnEvalMs: number; allOnSps: number; candidateMs: number; ratio: number };
   /**
    * prefix_cache (AAQ's default in rankings): one ranking over up to 16 groups spread over the
-   * list, on the switchable session, each candidate on all the samples. candidateMs = the
-   * ranking's time ÷ its candidates (the first candidate's whole run and the capture included);
-   * createMs = the suffix sessions' one-off creation, which `ratio` includes amortised over all
-   * the model's groups (one ranking); skipped = share of the network's (estimated) work the
-   * resumed candidates skipped.
+   * list, on the switchable session, each candidate on all the samples. candidateMs = the cost
+   * per candidate of a ranking over all the model's groups: (the first candidate, run whole while
+   * filling the cache, + (groups − 1) × the mean of the resumed ones) ÷ groups; createMs = the
+   * suffix sessions' one-off creation, which `ratio` includes amortised over all the model's
+   * groups (one ranking); skipped = share of the network's (estimated) work the resumed
+   * candidates skipped.
    */
   prefix: { groups: number; ranked: number; candidateMs: number; createMs: number; ratio: number; skipped: number } | null;
   /** Candidate cost ÷ FP32 (limit) pass − 1 of a ranking candidate with prefix_cache on. */
@@ -105,24 +106,42 @@ export async function measureBackEnd(m: MeasureInput): Promise<MeasureResult> {
   await pf.evaluate(m.state, indices);
   const step = Math.max(1, groups.length / 16);
   const ranked = [...new Set(Array.from({ length: Math.min(16, groups.length) }, (_, k) => groups[Math.floor(k * step)]))];
-  const rank = async () => {
-    for (const g of await pf.prepareRanking(m.state, ranked)) await pf.evaluate(revertGroup(m.state, g), indices);
+  // A ranking's first candidate runs whole (and fills the cache), the others resume: the cost per
+  // candidate of a ranking over all G groups is (first + (G − 1) × mean of the others) / G, with
+  // the others' mean taken over the spread sample.
+  const rank = async (): Promise<number> => {
+    let first = 0;
+    let rest = 0;
+    for (const [k, g] of (await pf.prepareRanking(m.state, ranked)).entries()) {
+      const s0 = now();
+      await pf.evaluate(revertGroup(m.state, g), indices);
+      if (k === 0) first = now() - s0;
+      else rest += now() - s0;
+    }
+    const G = groups.length;
+    return ranked.length > 1 ? (first + ((G - 1) * rest) / (ranked.length - 1)) / G : first;
   };
-  t0 = now();
   await rank();
-  const firstRankMs = now() - t0;
+  const suffixCreateMs = pf.prefixUse?.suffixCreateMs ?? 0;
   const rounds: Record<'limit' | 'exact' | 'swAll' | 'swCand' | 'pcCand' | 'pcAll' | 'rank', number>[] = [];
+  // Passes this short (the small models) are timed twice per round and the faster kept: on a shared
+  // machine a 60 ms pass is easily doubled by one scheduling hiccup. (Not the per-configuration
+  // candidate: its second run would find its session made.)
+  t0 = now();
+  await pass(fLimit);
+  const twice = now() - t0 < 250;
   for (let r = 0; r < m.reps; r++) {
     const t = async (f: () => Promise<unknown>) => ((t0 = now()), await f(), now() - t0);
-    const limit = await t(() => pass(fLimit));
-    const exactMs = await t(() => pass(fExact));
-    const swAll = await t(() => sw.evaluate(m.state, indices));
-    const swCand = await t(() => sw.evaluate(candidate(r), indices));
+    const best = async (f: () => Promise<unknown>) => (twice ? Math.min(await t(f), await t(f)) : t(f));
+    const limit = await best(() => pass(fLimit));
+    const exactMs = await best(() => pass(fExact));
+    const swAll = await best(() => sw.evaluate(m.state, indices));
+    const swCand = await best(() => sw.evaluate(candidate(r), indices));
     const pcCand = await t(() => pc.evaluate(candidate(r), indices));
     const pcAll = (await pc.evaluate(m.state, indices), await t(() => pc.evaluate(m.state, indices)));
-    const rankMs = await t(rank);
-    rounds.push({ limit, exact: exactMs, swAll, swCand, pcCand, pcAll, rank: rankMs / ranked.length });
-    log(`round ${r}: fp32 ${limit.toFixed(0)} (exact ${exactMs.toFixed(0)}) | switchable all-on ${swAll.toFixed(0)}, candidate ${swCand.toFixed(0)} | per-config candidate ${pcCand.toFixed(0)}, all-on eval ${pcAll.toFixed(0)} | ranking candidate, prefix cache ${(rankMs / ranked.length).toFixed(0)} ms`);
+    const rankMs = twice ? Math.min(await rank(), await rank()) : await rank();
+    rounds.push({ limit, exact: exactMs, swAll, swCand, pcCand, pcAll, rank: rankMs });
+    log(`round ${r}: fp32 ${limit.toFixed(0)} (exact ${exactMs.toFixed(0)}) | switchable all-on ${swAll.toFixed(0)}, candidate ${swCand.toFixed(0)} | per-config candidate ${pcCand.toFixed(0)}, all-on eval ${pcAll.toFixed(0)} | ranking candidate, prefix cache ${rankMs.toFixed(0)} ms`);
   }
   const use = pf.prefixUse;
   await pf.dispose();
@@ -140,7 +159,7 @@ export async function measureBackEnd(m: MeasureInput): Promise<MeasureResult> {
   const pcCandMs = med('pcCand');
   const pcAllOnMs = med('pcAll');
   const rankMs = med('rank');
-  const prefixCreateMs = Math.max(0, firstRankMs - rankMs * ranked.length);
+  const prefixCreateMs = suffixCreateMs;
   const prefix = use
     ? {
         groups: groups.length, ranked: ranked.length, candidateMs: rankMs, createMs: prefixCreateMs,

@@ -27,7 +27,12 @@ export interface BenchResults {
   chromium: ChromiumResult | Failed | null;
   /** FP32 per-operator profile of the CNN on onnxruntime-node (Chromium's is in `chromium.profile`). */
   nativeProfile?: { model: string; runs: number; trace: OpProfile };
-  aaq: Record<string, { default: AaqRun | Failed; pot?: AaqRun | Failed }>;
+  /** default: the config's run (savings on); pot: the same with every saving off; atDefaultDrop:
+   *  the default run at POT's default maximal_drop, where the config sets a stricter one. */
+  aaq: Record<string, { default: AaqRun | Failed; pot?: AaqRun | Failed; atDefaultDrop?: AaqRun | Failed }>;
+  /** The zoo model that needs the most reverting (most groups reverted at POT's default
+   *  maximal_drop; ties: the larger share of its groups), and its default run's inferences ÷ POT's. */
+  most_reverting?: { model: string; maximal_drop: number; reverted: number; groups: number; inferences: number; pot_schedule: number; ratio: number } | null;
   /** Per model and back end: candidate cost ÷ FP32 pass − 1 per mode (a candidate run whole), the
    *  faster mode, the mode AAQ uses there ('auto': MEASURED_DEFAULT_MODE), what 'calibrate'
    *  picked, `ranking_prefix_cache` — a ranking candidate's cost in AAQ's default (that mode with
@@ -64,13 +69,40 @@ export function summarize(r: BenchResults): BenchResults {
   for (const [be, models] of Object.entries(backEnds(r))) {
     for (const [m, x] of Object.entries(models)) {
       const aaqMode = aaqModeOf(be);
-      const pre = aaqMode === 'switchable' ? (x.ranking_candidate_overhead ?? null) : null;
+      // prefix_cache in use there (a ranking of ≥ 8 candidates filled the cache): its cost; else
+      // AAQ's rankings run each candidate whole, as measured for the mode
+      const pre = aaqMode === 'switchable' && x.prefix && x.prefix.skipped > 0 ? (x.ranking_candidate_overhead ?? null) : null;
       (co[m] ??= {})[be] = { ...x.candidate_overhead, faster: x.faster, aaq_mode: aaqMode, calibrate_mode: x.calibrated?.chosen ?? null, ranking_prefix_cache: pre, value: pre ?? x.candidate_overhead[aaqMode] };
     }
   }
   const ratio: Record<string, number> = {};
   if (ok(r.chromium)) for (const [m, x] of Object.entries(r.chromium.vsNative ?? {})) ratio[m] = x.ratio;
-  return { ...r, candidate_overhead: co, wasm_threads_vs_native: ratio };
+  return { ...r, candidate_overhead: co, wasm_threads_vs_native: ratio, most_reverting: mostReverting(r) };
+}
+
+/** Runs at POT's default maximal_drop per model (the config's own run when it already uses it). */
+function atDefault(r: BenchResults, name: string): AaqRun | null {
+  const a = r.aaq[name];
+  const run = a.atDefaultDrop ?? a.default;
+  return ok(run) ? run : null;
+}
+
+function mostReverting(r: BenchResults): BenchResults['most_reverting'] {
+  let best: { name: string; run: AaqRun } | null = null;
+  const key = (x: AaqRun) => [x.report.reverted.length, x.report.reverted.length / Math.max(1, x.report.groups_total ?? 1)];
+  for (const name of Object.keys(r.aaq)) {
+    const run = atDefault(r, name);
+    if (!run) continue;
+    const [k0, k1] = key(run);
+    if (!best || k0 > key(best.run)[0] || (k0 === key(best.run)[0] && k1 > key(best.run)[1])) best = { name, run };
+  }
+  if (!best || !best.run.report.reverted.length) return null;
+  const rep = best.run.report;
+  const pot = potSchedule(rep).total;
+  return {
+    model: best.name, maximal_drop: (rep.params as { maximal_drop?: number }).maximal_drop ?? NaN, reverted: rep.reverted.length, groups: rep.groups_total ?? 0,
+    inferences: rep.counts.inferences, pot_schedule: pot, ratio: rep.counts.inferences / pot,
+  };
 }
 
 function decisionsSame(a: RunReport, b: RunReport): boolean {
@@ -85,7 +117,7 @@ export function markdown(input: BenchResults): string {
   L.push('# AAQ Studio bench', '');
   L.push(`Produced by \`npm run bench\` on ${r.date.slice(0, 10)} in ${r.wallSeconds.toFixed(0)} s. Machine: ${m.cpu}, ${m.nproc} cores (nproc), ${m.ramGiB} GiB RAM, ${m.os}.`);
   L.push(`Versions: ${Object.entries(m.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
-  L.push(`Every figure is the median of ${r.settings.reps} rounds (Node: 3 for PaddleOCR; Chromium: at least 9 for the small models); within a round all variants run back to back on the same ${r.settings.samples} samples (PaddleOCR: its 100 bench images, cycled) at batch ${r.settings.batch}, and ratios are taken within a round. The machine is shared: the 1-minute load average was ${m.load.start} at the start and ${m.load.end ?? '?'} at the end (2 cores), so absolute figures, and the Chromium ones most, move between runs.`, '');
+  L.push(`Every figure is the median of ${r.settings.reps} rounds (Node: 3 for PaddleOCR; Chromium: at least 15 for the small models; passes under 250 ms are timed twice per round and the faster kept); within a round all variants run back to back on the same ${r.settings.samples} samples (PaddleOCR: its 100 bench images, cycled) at batch ${r.settings.batch}, and ratios are taken within a round. The machine is shared: the 1-minute load average was ${m.load.start} at the start and ${m.load.end ?? '?'} at the end (2 cores), so absolute figures, and the Chromium ones most, move between runs.`, '');
 
   const be = backEnds(r);
   const names = Object.keys(r.aaq);
@@ -123,17 +155,19 @@ export function markdown(input: BenchResults): string {
   }
   L.push('', 'back ends: native = onnxruntime-node (CPU EP); wasm-node = onnxruntime-web WASM in Node (1 thread); chromium-wasm-threads = onnxruntime-web/wasm in headless Chromium, cross-origin isolated, one thread per core. "AAQ exact options" = graph optimisation `extended` without pre-packing, which AAQ\'s FP32 and switchable sessions use so that "all quantizers off" is bit-exact FP32. per-config = a fake-quant model built, loaded and run per candidate (weights baked; identical outputs to the switchable session, bit for bit).');
   L.push('', '### Mode per back end', '');
-  L.push('| back end | candidate ÷ FP32, switchable (geometric mean over the models) | per-config | faster | AAQ uses (`auto`) |');
-  L.push('|---|---|---|---|---|');
+  L.push('| back end | candidate run whole ÷ FP32: switchable (geometric mean over the models) | per-config | ranking candidate as AAQ runs it ÷ FP32: switchable (+ prefix cache where a ranking uses it) | per-config | faster | AAQ uses (`auto`) |');
+  L.push('|---|---|---|---|---|---|---|');
   for (const [b, models] of Object.entries(be)) {
     const xs = Object.values(models);
     if (!xs.length) continue;
-    const gm = (k: 'switchable' | 'perConfig') => Math.exp(xs.reduce((a, x) => a + Math.log(x[k].ratio), 0) / xs.length);
-    const sw = gm('switchable');
-    const pc = gm('perConfig');
-    const faster: EvalMode = pc < sw ? 'session-per-config' : 'switchable';
-    L.push(`| ${b} | ${f(sw)} | ${f(pc)} | ${MODE[faster]} | ${MODE[aaqModeOf(b)]} ${aaqModeOf(b) === faster ? '✓' : `✗ (${f(Math.abs(sw / pc - 1) * 100, 0)} % apart)`} |`);
+    const gm = (v: (x: MeasureResult) => number) => Math.exp(xs.reduce((a, x) => a + Math.log(v(x)), 0) / xs.length);
+    const sw = gm((x) => x.switchable.ratio);
+    const pc = gm((x) => x.perConfig.ratio);
+    const swRank = gm((x) => (x.prefix && x.prefix.skipped > 0 ? x.prefix.ratio : x.switchable.ratio));
+    const faster: EvalMode = pc < swRank ? 'session-per-config' : 'switchable';
+    L.push(`| ${b} | ${f(sw)} | ${f(pc)} | ${f(swRank)} | ${f(pc)} | ${MODE[faster]} | ${MODE[aaqModeOf(b)]} ${aaqModeOf(b) === faster ? '✓' : `✗ (${f(Math.abs(swRank / pc - 1) * 100, 0)} % apart)`} |`);
   }
+  L.push('', 'A session per configuration cannot resume from cached activations (the cache lives in the switchable graph\'s cut points), so in a ranking it pays every candidate whole; "faster" compares the two as AAQ would run its rankings.');
   if (ok(r.chromium)) {
     const g = r.chromium.gpu;
     L.push('', `WebGPU: ${g.real ? `measured on ${g.adapter}` : `absent — ${g.adapter ? `the only adapter is ${g.adapter}, a software ${g.fallback ? 'fallback ' : ''}renderer, not a real GPU` : 'no adapter'}`}. Chromium ${r.chromium.version}, ${r.chromium.page.numThreads} WASM threads, crossOriginIsolated ${r.chromium.page.crossOriginIsolated}.`);
@@ -163,7 +197,10 @@ export function markdown(input: BenchResults): string {
     L.push(`## Where the time goes (onnxruntime profiler, ms per batch of ${r.settings.batch})`, '');
     L.push(`FP32 ${r.nativeProfile.model}, onnxruntime-node vs Chromium WASM (2 threads); WASM reaches ${f(r.wasm_threads_vs_native?.['fmnist-cnn'] ?? NaN)} of native throughput on it:`, '');
     opTable([['native', r.nativeProfile.trace], ['Chromium WASM', cnnFp32]]);
-    L.push('The native CPU provider turns every Conv+ReLU into an NCHWc-blocked convolution on pre-packed weights with this CPU\'s AVX-512 (`Conv` + `ReorderOutput` above); the WASM build has 128-bit SIMD, no NCHWc layout and runs the plain im2col + SGEMM `FusedConv`, so the convolutions — nearly all the time — cost several times more per batch. No session option of onnxruntime-web changes that; the gap is the instruction set and the kernels.', '');
+    const nat = be.native?.['fmnist-cnn'];
+    const chr = be['chromium-wasm-threads']?.['fmnist-cnn'];
+    const split = nat && chr ? ` The layout and pre-packing alone are worth ${f(nat.fp32.limitSps / nat.fp32.exactSps)}× natively: without them (graph level \`extended\`, pre-packing off — "AAQ exact options" in the throughput table) onnxruntime-node does ${f(nat.fp32.exactSps, 0)} samples/s, and Chromium's WASM reaches ${f(chr.fp32.limitSps / nat.fp32.exactSps)} of that; the rest is 128-bit SIMD against AVX-512.` : '';
+    L.push(`The native CPU provider turns every Conv+ReLU into an NCHWc-blocked convolution on pre-packed weights with this CPU's AVX-512 (\`Conv\` + \`ReorderOutput\` above); the WASM build has 128-bit SIMD, no NCHWc layout and runs the plain im2col + SGEMM \`FusedConv\`, so the convolutions — nearly all the time — cost several times more per batch.${split} No session option of onnxruntime-web changes that (its XNNPACK provider, which had NHWC kernels, is no longer built into onnxruntime-web); the gap is the instruction set and the kernels.`, '');
   }
   for (const name of ['fmnist-cnn', 'ppocr-cls']) {
     const a = prof(`${name}:fp32`);
@@ -199,6 +236,23 @@ export function markdown(input: BenchResults): string {
     L.push(`| ${name} | ${md} | ${rep.aaq?.status}, ${rep.reverted.length} of ${rep.groups_total} | ${pct(Object.values(rep.drop)[0])} | ${f(run.wallMs / 1000, 1)} s | ${rep.counts.inferences} | ${pot.total} | ${f(rep.counts.inferences / pot.total)} | ${rep.counts.sessions} | ${f(run.maxRssKB / 1024, 0)} MiB | ${f(run.wallMs / run.fp32PassMs, 1)} | ${potCell} | ${uses} |`);
   }
   L.push('', 'POT schedule = FP32 baseline + statistics + quantized pass + Σ rankings (groups × ranking subset) + one full pass per iteration, for the decisions this run took (bench/lib/schedule.ts). Cost in FP32 passes = wall time ÷ one warm FP32 pass over the same data on the same engine (onnxruntime-node, AAQ\'s session options). Peak RSS: the run\'s own process (VmHWM of /proc/self/status; getrusage\'s maxRSS would report the parent\'s high-water mark across fork + exec).', '');
+
+  // ---- the model that needs the most reverting
+  L.push('## Which model needs the most reverting', '');
+  L.push('At POT\'s default maximal_drop (0.01; the bench configs above force reverting on the Fashion-MNIST models with 0.001):', '');
+  L.push('| model | maximal_drop | status, reverted groups | drop | sample inferences / POT schedule (ratio) |');
+  L.push('|---|---|---|---|---|');
+  for (const name of names) {
+    const run = atDefault(r, name);
+    if (!run) continue;
+    const rep = run.report;
+    const pot = potSchedule(rep).total;
+    L.push(`| ${name} | ${(rep.params as { maximal_drop?: number }).maximal_drop} | ${rep.aaq?.status}, ${rep.reverted.length} of ${rep.groups_total} | ${pct(Object.values(rep.drop)[0])} | ${rep.counts.inferences} / ${pot} (${f(rep.counts.inferences / pot)}) |`);
+  }
+  const mr = r.most_reverting;
+  L.push('', mr
+    ? `The model that needs the most reverting is **${mr.model}** (${mr.reverted} of ${mr.groups} groups at maximal_drop ${mr.maximal_drop}); its default AAQ run takes ${mr.inferences} sample inferences, ${f(mr.ratio)} of POT's schedule for the same reverted groups (${mr.pot_schedule}).`
+    : 'No model needs reverting at the default maximal_drop.', '');
 
   // ---- savings
   L.push('## Savings per optimisation (sample inferences avoided vs POT\'s schedule)', '');

@@ -10,6 +10,9 @@ import { planPrefixCuts } from '../quant/prefix-cuts';
 import { PrefixCache, sameFeed } from './prefix-cache';
 import { MEASURED_DEFAULT_MODE, chooseMode, modeFor, type EvalMode, type EvalModeOption, type ModeCalibration, type ModeUse } from './eval-mode';
 
+/** A ranking arms prefix_cache only with at least this many candidates (and 1.5 per cut used). */
+export const PREFIX_MIN_CANDIDATES = 8;
+
 /** FP32 and switchable sessions run under options that keep "all quantizers off" bit-exact with FP32. */
 const EXACT_OPTIONS = EXACT_SESSION_OPTIONS as unknown as Record<string, unknown>;
 
@@ -61,7 +64,7 @@ export class EvalSessions {
   private async switchableSession(): Promise<{ session: SessionInfo; layout: SwitchLayout }> {
     if (!this.switchable) {
       const built = this.o.candidates.switchable(this.o.flavor, this.o.gate);
-      const plan = this.o.prefixCache ? planPrefixCuts(built.model, built.layout, this.o.inputName, this.o.outputName, this.o.dataset.sampleShape) : null;
+      const plan = this.o.prefixCache && this.o.engine.backend !== 'webgpu' ? planPrefixCuts(built.model, built.layout, this.o.inputName, this.o.outputName, this.o.dataset.sampleShape) : null;
       const session = await this.o.time('sessions', this.o.engine.createSession(encodeModel(plan?.model ?? built.model), EXACT_OPTIONS));
       this.switchable = { session, layout: built.layout };
       if (plan) {
@@ -162,7 +165,8 @@ export class EvalSessions {
    */
   async prepareRanking(state: QuantState, cands: QuantState[]): Promise<number[]> {
     const ids = cands.map((_, i) => i);
-    if ((this.o.mode !== 'auto' && this.o.mode !== 'switchable') || this.mode !== 'switchable' || !this.o.prefixCache) return ids;
+    // Bit-exactness of resumed candidates is verified on the CPU engines (tests); not on WebGPU.
+    if ((this.o.mode !== 'auto' && this.o.mode !== 'switchable') || this.mode !== 'switchable' || !this.o.prefixCache || this.o.engine.backend === 'webgpu') return ids;
     const sw = await this.switchableSession();
     const prefix = this.prefix;
     if (!prefix) return ids;
@@ -171,7 +175,10 @@ export class EvalSessions {
       const f = this.o.candidates.feeds(sw.layout, c);
       return prefix.firstRead(Object.keys(f).filter((k) => !sameFeed(f[k], base[k])));
     });
-    prefix.arm(depth);
+    // Each cut a candidate resumes from costs a suffix session and a capture: worth it only over
+    // enough candidates (a deterministic rule, so the sessions a run creates do not vary).
+    const cuts = prefix.cutsFor(depth);
+    if (cuts > 0 && cands.length >= Math.max(PREFIX_MIN_CANDIDATES, 1.5 * cuts)) prefix.arm(depth);
     return ids.sort((a, b) => depth[b] - depth[a] || a - b);
   }
 

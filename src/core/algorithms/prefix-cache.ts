@@ -34,6 +34,8 @@ export interface PrefixCacheUse {
   /** Σ over resumed samples of the share of data-dependent nodes skipped. */
   skipped: number;
   suffixSessions: number;
+  /** ms spent creating them. */
+  suffixCreateMs: number;
   /** Cuts dropped because resuming there was not measurably cheaper than a whole run. */
   dropped: number;
 }
@@ -68,13 +70,23 @@ export class PrefixCache {
   readonly use: PrefixCacheUse;
 
   constructor(private readonly o: PrefixCacheOptions) {
-    this.use = { cuts: o.plan.cuts.length, captured: 0, resumed: 0, skipped: 0, suffixSessions: 0, dropped: 0 };
+    this.use = { cuts: o.plan.cuts.length, captured: 0, resumed: 0, skipped: 0, suffixSessions: 0, suffixCreateMs: 0, dropped: 0 };
   }
 
   /** The next evaluation becomes the reference: a ranking is about to score candidates whose first
    *  changed node sits at `limits` (positions; see firstRead). */
   arm(limits: number[]): void {
     this.armed = limits;
+  }
+
+  /** How many distinct cuts candidates at `limits` would resume from (slow or not: whether a
+   *  ranking arms the cache must not depend on timings). */
+  cutsFor(limits: number[]): number {
+    return new Set(limits.map((l) => this.cutFor(this.every, l)).filter((k) => k >= 0)).size;
+  }
+
+  private get every(): number[] {
+    return this.o.plan.cuts.map((_, k) => k);
   }
 
   /** The deepest of `cuts` usable by a candidate whose first changed node is at `limit`. */
@@ -99,8 +111,8 @@ export class PrefixCache {
       const limit = this.firstRead(Object.keys(feeds).filter((k) => !sameFeed(feeds[k], ref.feeds[k])));
       // a slow cut means a whole run, not a shallower cut: which suffix sessions exist (counted in
       // the report) must not depend on timings
-      cutK = this.cutFor(ref.cuts, limit);
-      if (this.slow.has(cutK)) cutK = -1;
+      cutK = this.cutFor(this.every, limit);
+      if (!ref.cuts.includes(cutK) || this.slow.has(cutK)) cutK = -1;
     }
     const cached = cutK >= 0 ? idxs.filter((i) => ref!.samples.has(i)) : [];
     const rest = cached.length ? idxs.filter((i) => !ref!.samples.has(i)) : idxs;
@@ -141,8 +153,7 @@ export class PrefixCache {
   private startCapture(feeds: Record<string, TensorData>, count: number, limits: number[]): (indices: number[], all: Record<string, TensorData>) => void {
     delete this.ref;
     // only the cuts some candidate will resume from
-    const every = this.o.plan.cuts.map((_, k) => k);
-    const wanted = new Set(limits.map((l) => this.cutFor(every, l)).filter((k) => k >= 0));
+    const wanted = new Set(limits.map((l) => this.cutFor(this.every, l)).filter((k) => k >= 0 && !this.slow.has(k)));
     this.captureTensors = [...wanted].map((k) => this.o.plan.cuts[k].tensor);
     const budget = this.o.budgetBytes ?? 192 * 2 ** 20;
     let ref: Reference | undefined;
@@ -169,7 +180,9 @@ export class PrefixCache {
         const values = r.cuts.map((k) => {
           const t = all[this.o.plan.cuts[k].tensor];
           const per = t.data.length / indices.length;
-          return (t.data as Float32Array).slice(j * per, (j + 1) * per);
+          // a view into the batch's output (the engine hands over its buffers): no copy, and a
+          // resume over the same batch feeds that buffer back as is
+          return (t.data as Float32Array).subarray(j * per, (j + 1) * per);
         });
         r.samples.set(idx, { label: NaN, values });
       });
@@ -181,8 +194,10 @@ export class PrefixCache {
     let s = this.suffix.get(k);
     if (!s) {
       const m = suffixModel(this.o.plan.model, this.o.plan.cuts[k], this.o.inputName, this.o.outputName);
+      const t0 = performance.now();
       s = this.o.time('sessions', this.o.engine.createSession(encodeModel(m.model), this.o.sessionOptions)).then((session) => {
         this.use.suffixSessions++;
+        this.use.suffixCreateMs += performance.now() - t0;
         return { session, inputs: m.inputs };
       });
       this.suffix.set(k, s);
@@ -204,8 +219,10 @@ export class PrefixCache {
     for (let s = 0; s < idxs.length; s += this.o.batchSize) {
       const t0 = performance.now();
       const part = idxs.slice(s, s + this.o.batchSize);
-      const data = new Float32Array(part.length * per);
-      part.forEach((i, j) => data.set(ref.samples.get(i)!.values[slot], j * per));
+      const rows = part.map((i) => ref.samples.get(i)!.values[slot]);
+      const contiguous = rows.every((v, j) => v.buffer === rows[0].buffer && v.byteOffset === rows[0].byteOffset + j * per * 4);
+      const data = contiguous ? new Float32Array(rows[0].buffer, rows[0].byteOffset, part.length * per) : new Float32Array(part.length * per);
+      if (!contiguous) rows.forEach((v, j) => data.set(v, j * per));
       const out = await this.o.engine.run(session, { ...sub, [cut.tensor]: { type: 'float32', dims: [part.length, ...dims], data } }, [this.o.outputName]);
       const main = out[this.o.outputName];
       const n = main.data.length / part.length;

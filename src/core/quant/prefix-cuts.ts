@@ -14,7 +14,7 @@ import type { SwitchLayout } from './switchable';
 import { valueInfo } from './qdq-common';
 
 /** Cuts per switchable graph at most (one suffix session each, when used). */
-export const MAX_PREFIX_CUTS = 8;
+export const MAX_PREFIX_CUTS = 12;
 
 export interface PrefixCut {
   /** Prefix = nodes [0, position) of the switchable graph. */
@@ -126,33 +126,47 @@ export function planPrefixCuts(model: ModelProto, layout: SwitchLayout, inputNam
   return { model: out, cuts, firstRead };
 }
 
+/** Multiply-adds one element-wise operation on one activation element is taken to cost (they are
+ *  memory-bound; on PaddleOCR's hard-swish blocks they take as long as the convolutions). */
+const ELEMENTWISE_MACS = 8;
+
 /**
  * Rough cost per node for one sample: multiply-adds of Conv (weight elements × output pixels,
  * pixels followed through strides from the sample's spatial size), Gemm and MatMul (weight
- * elements), and one unit per other node. Only the ratios matter (where to cut).
+ * elements), and ELEMENTWISE_MACS per output element of the other nodes (elements = pixels ×
+ * channels, channels taken from the weights). Only the ratios matter (where to cut).
  */
 function nodeCosts(nodes: NodeProto[], layout: SwitchLayout, inputName: string, sampleShape: number[]): number[] {
   const dims = new Map<string, number[]>();
   for (const o of layout.overridable) dims.set(o.name, o.dims);
   const pixels = new Map<string, number>([[inputName, sampleShape.slice(1).reduce((a, b) => a * b, 1) || 1]]);
+  const channels = new Map<string, number>([[inputName, sampleShape[0] || 1]]);
   const ints = (n: NodeProto, name: string) => (n.attribute ?? []).find((a) => a.name === name)?.ints?.map(Number);
+  const size = (d: number[] | undefined) => (d ? d.reduce((a, b) => a * b, 1) : 0);
   return nodes.map((n) => {
-    const inPix = Math.max(0, ...(n.input ?? []).map((i) => pixels.get(i) ?? 0));
+    const ins = n.input ?? [];
+    const reads = nodeReads(n); // an If gate reads its tensor from inside its branches
+    const inPix = Math.max(0, ...reads.map((i) => pixels.get(i) ?? 0));
+    const inCh = Math.max(0, ...reads.map((i) => channels.get(i) ?? 0));
+    if (!inPix) return 1; // not on the data path
     let outPix = inPix;
-    let cost = 1;
+    let outCh = inCh;
+    let macs = 0;
     const op = n.opType ?? '';
+    const w = dims.get(ins[1] ?? '');
     if (op === 'Conv' || op === 'MaxPool' || op === 'AveragePool' || op === 'ConvTranspose') {
       const stride = (ints(n, 'strides') ?? []).reduce((a, b) => a * b, 1);
       outPix = op === 'ConvTranspose' ? inPix * stride : Math.max(1, inPix / stride);
-      const w = dims.get(n.input?.[1] ?? '');
-      if (op !== 'MaxPool' && op !== 'AveragePool' && w) cost = w.reduce((a, b) => a * b, 1) * outPix;
+      if (w && op === 'Conv') (macs = size(w) * outPix), (outCh = w[0]);
+      if (w && op === 'ConvTranspose') (macs = size(w) * inPix), (outCh = w[1]);
     } else if (op.startsWith('Global')) outPix = 1;
-    else if (op === 'Gemm' || op === 'MatMul') {
-      const w = dims.get(n.input?.[1] ?? '');
-      if (w) cost = w.reduce((a, b) => a * b, 1);
+    else if ((op === 'Gemm' || op === 'MatMul') && w) {
+      macs = size(w);
+      outPix = 1;
+      outCh = op === 'Gemm' && (n.attribute ?? []).some((a) => a.name === 'transB' && Number(a.i) === 1) ? w[0] : w[w.length - 1];
     }
-    for (const o of n.output ?? []) if (inPix) pixels.set(o, outPix);
-    return cost;
+    for (const o of n.output ?? []) (pixels.set(o, outPix), channels.set(o, outCh));
+    return macs || ELEMENTWISE_MACS * outPix * Math.max(1, outCh);
   });
 }
 
