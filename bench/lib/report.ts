@@ -265,7 +265,7 @@ export function markdown(input: BenchResults): string {
     const tot = s.reuse_evaluations + s.early_stop + s.lazy_ranking;
     L.push(`| ${name} | ${s.reuse_evaluations} | ${s.early_stop} | ${s.lazy_ranking} | ${tot} | ${potSchedule(run.report).total} |`);
   }
-  L.push('', 'Each saving is exact: the run takes the same decisions as POT\'s schedule (tests/unit/aaq-savings.test.ts on random scripted models, tests/integration/aaq-savings.test.ts on the zoo). A full pass stopped early is finished later only if an exact value is needed; the final metrics are always full-pass values.', '');
+  L.push('', 'Each saving is exact: the run takes the same decisions as POT\'s schedule (tests/unit/aaq-savings.test.ts on random scripted models, tests/integration/aaq-savings.test.ts on the zoo). A full pass stopped early is finished later only if an exact value is needed; the final metrics are always full-pass values. The fourth saving, prefix_cache, avoids work inside inferences rather than inferences (a resumed candidate still counts as one per sample): per model and back end, the throughput table gives a ranking candidate\'s cost with it and run whole, and the share of the network\'s work the resumed candidates skipped; its outputs are bit for bit the whole graph\'s (tests/integration/prefix-cache.test.ts), so the decisions above are the same with it off (the POT-faithful column runs with every saving off).', '');
 
   // ---- deployment
   L.push('## Deployment gain of the exported QDQ model (onnxruntime-node, default options)', '');

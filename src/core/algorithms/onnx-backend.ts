@@ -20,7 +20,7 @@ import type { PrefixCacheUse } from './prefix-cache';
 import { toStored } from './stored';
 import { CandidateModels } from './candidate-models';
 import type { EvalMode, EvalModeOption, ModeCalibration, ModeUse } from './eval-mode';
-import { EvalSessions } from './eval-sessions';
+import { EvalSessions, PREFIX_MIN_CANDIDATES } from './eval-sessions';
 import { cachedDataset } from './sample-cache';
 
 export type { EvalMode, EvalModeOption } from './eval-mode';
@@ -93,8 +93,14 @@ export class OnnxQuantizationBackend implements QuantizationBackend {
       engine: opts.engine, model: opts.model, dataset: opts.dataset, candidates: this.candidates, evaluator: this.evaluator,
       inputName: this.inputName, outputName: this.outputName, batchSize: opts.batchSize ?? 16, flavor: opts.flavor ?? 'qdq',
       gate: opts.gate ?? (opts.engine.backend === 'webgpu' ? 'where' : 'if'),
-      mode: opts.mode ?? 'switchable', perConfig: opts.perConfig ?? 'fake-quant', prefixCache: opts.prefixCache ?? false, time: (phase, p) => this.time(phase, p),
+      mode: opts.mode ?? 'switchable', perConfig: opts.perConfig ?? 'fake-quant', prefixCache: this.prefixWorthIt(), time: (phase, p) => this.time(phase, p),
     });
+  }
+
+  /** prefix_cache asked for, and the model has enough groups for a ranking to arm it (else the
+   *  switchable graph is built without the cut outputs, which cost a little on every run). */
+  private prefixWorthIt(): boolean {
+    return !!this.opts.prefixCache && this.finder.groups(this.placement.quantizers.map((q) => q.id)).length >= PREFIX_MIN_CANDIDATES;
   }
 
   /** The mode candidate configurations are evaluated in ('auto': the back end's measured default). */
