@@ -6,12 +6,12 @@
 
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, expect, it } from 'vitest';
 import { encodeNpy, parseNpy } from '../../src/core/data/npy';
 import { decodeModel, encodeModel, onnx } from '../../src/core/onnx/proto';
 import { prngBytes } from '../hardening/bad-models';
-import { launch, openPage, ROOT, serve, shot, type Served } from './helpers';
+import { openPage, ROOT, shot, useServedBrowser } from './helpers';
 
 const FIX = join(ROOT, 'tests/fixtures');
 const CNN = join(FIX, 'models/fmnist-cnn.onnx');
@@ -102,22 +102,11 @@ const cases: Case[] = [
   { name: 'config with maximal_drop -1', act: (p) => importConfig(p, 'negative-drop.json'), names: ['maximal_drop'], expected: /expected a number ≥ 0/ },
 ];
 
-let served: Served;
-let browser: Browser;
-
-beforeAll(async () => {
-  makeFiles();
-  served = await serve();
-  browser = await launch();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await served?.close();
-});
+beforeAll(makeFiles);
+const env = useServedBrowser();
 
 it('gives a clear message for every bad input and stays usable', async () => {
-  const ui = await openPage(browser, served.url);
+  const ui = await openPage(env.browser, env.served.url);
   const { page } = ui;
   let tried = 0;
   let clear = 0;

@@ -3,14 +3,11 @@
 // run must carry on on WASM from that snapshot, say so, and finish. Tiny (48 samples), as
 // SwiftShader emulates the GPU on the CPU.
 
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { encodeNpy, parseNpy } from '../../src/core/data/npy';
+import { beforeAll, expect, it } from 'vitest';
 import type { RunReport } from '../../src/core/report';
-import { downloadBytes, foreign, launch, openPage, ROOT, serve, waitForResults, type Served } from './helpers';
-import { DEMO } from './reference';
+import { downloadBytes, foreign, openPage, ROOT, useServedBrowser, waitForResults } from './helpers';
+import { writeTinyDemo } from './reference';
 
 const N = 48;
 const DIR = join(ROOT, '.aaq-tmp/e2e/gpu-loss');
@@ -24,35 +21,11 @@ const CONFIG = JSON.stringify({
   compression: { algorithms: [{ name: 'AccuracyAwareQuantization', params: { stat_subset_size: 16, maximal_drop: 0.001, ranking_subset_size: 8 } }] },
 });
 
-function makeFiles(): void {
-  mkdirSync(DIR, { recursive: true });
-  const cut = (f: string) => {
-    const a = parseNpy(new Uint8Array(readFileSync(join(DEMO, f))), f);
-    const per = a.shape.slice(1).reduce((x, y) => x * y, 1);
-    return encodeNpy({ ...a, shape: [N, ...a.shape.slice(1)], data: a.data.slice(0, N * per) as typeof a.data });
-  };
-  writeFileSync(join(DIR, `x${N}.npy`), cut('fmnist-300-x.npy'));
-  writeFileSync(join(DIR, `y${N}.npy`), cut('fmnist-300-y.npy'));
-  copyFileSync(join(DEMO, 'fmnist-resnet.onnx'), join(DIR, 'fmnist-resnet.onnx'));
-  writeFileSync(join(DIR, 'tiny.config.json'), CONFIG);
-}
-
-let served: Served;
-let browser: Browser;
-
-beforeAll(async () => {
-  makeFiles();
-  served = await serve();
-  browser = await launch({ webgpu: true });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await served?.close();
-});
+beforeAll(() => writeTinyDemo(DIR, N, CONFIG));
+const env = useServedBrowser({ webgpu: true });
 
 it('continues on WASM from the last snapshot when the WebGPU device is lost', async () => {
-  const ui = await openPage(browser, `${served.url}?test`);
+  const ui = await openPage(env.browser, `${env.served.url}?test`);
   const { page } = ui;
   await page.setInputFiles('[data-testid="model-input"]', join(DIR, 'fmnist-resnet.onnx'));
   await page.waitForSelector('[data-testid="model-summary"]');
@@ -76,7 +49,7 @@ it('continues on WASM from the last snapshot when the WebGPU device is lost', as
   expect(fallback).toContain('running on WASM instead');
   expect(log).toContain('resuming from the last completed step on WASM');
   expect(report.engine.backend).toBe('wasm');
-  expect(foreign(ui.requests, served.url.replace(/\/$/, ''))).toEqual([]);
+  expect(foreign(ui.requests, env.served.url.replace(/\/$/, ''))).toEqual([]);
   expect(ui.problems).toEqual([]);
   await ui.context.close();
 }, 600_000);

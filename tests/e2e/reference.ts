@@ -3,17 +3,32 @@
 // independent evaluation of a downloaded QDQ model in onnxruntime-node.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { main } from '../../src/cli/main';
-import { parseNpy } from '../../src/core/data/npy';
+import { encodeNpy, parseNpy } from '../../src/core/data/npy';
 import type { RunReport } from '../../src/core/report';
 import { ROOT } from './helpers';
 
 const TMP = join(ROOT, '.aaq-tmp/e2e');
 
 export const DEMO = join(ROOT, 'public/demo');
+
+/** The demo's ResNet, its first `n` samples as an .npy pair (x<n>.npy, y<n>.npy) and `config` as
+ *  tiny.config.json, in `dir`: a run small enough for SwiftShader's emulated WebGPU. */
+export function writeTinyDemo(dir: string, n: number, config: string): void {
+  mkdirSync(dir, { recursive: true });
+  const cut = (f: string) => {
+    const a = parseNpy(new Uint8Array(readFileSync(join(DEMO, f))), f);
+    const per = a.shape.slice(1).reduce((x, y) => x * y, 1);
+    return encodeNpy({ ...a, shape: [n, ...a.shape.slice(1)], data: a.data.slice(0, n * per) as typeof a.data });
+  };
+  writeFileSync(join(dir, `x${n}.npy`), cut('fmnist-300-x.npy'));
+  writeFileSync(join(dir, `y${n}.npy`), cut('fmnist-300-y.npy'));
+  copyFileSync(join(DEMO, 'fmnist-resnet.onnx'), join(dir, 'fmnist-resnet.onnx'));
+  writeFileSync(join(dir, 'tiny.config.json'), config);
+}
 
 /** Every .ts file under dir except the app's (the cache key of a CLI result). */
 function sources(dir: string): string[] {

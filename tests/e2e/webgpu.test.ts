@@ -3,14 +3,11 @@
 // the file inputs, the config (with comments) through the import button; the result must match
 // the CLI on the same files.
 
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { encodeNpy, parseNpy } from '../../src/core/data/npy';
+import { beforeAll, expect, it } from 'vitest';
 import type { RunReport } from '../../src/core/report';
-import { downloadBytes, foreign, launch, openPage, ROOT, serve, shot, waitForResults, type Served } from './helpers';
-import { cliReport, DEMO } from './reference';
+import { downloadBytes, foreign, openPage, ROOT, useServedBrowser, shot, waitForResults } from './helpers';
+import { cliReport, DEMO, writeTinyDemo } from './reference';
 
 const N = 48;
 const DIR = join(ROOT, '.aaq-tmp/e2e/webgpu');
@@ -28,35 +25,11 @@ const CONFIG = `/* tiny WebGPU check */
 }
 `;
 
-function makeFiles(): void {
-  mkdirSync(DIR, { recursive: true });
-  const cut = (f: string) => {
-    const a = parseNpy(new Uint8Array(readFileSync(join(DEMO, f))), f);
-    const per = a.shape.slice(1).reduce((x, y) => x * y, 1);
-    return encodeNpy({ ...a, shape: [N, ...a.shape.slice(1)], data: a.data.slice(0, N * per) as typeof a.data });
-  };
-  writeFileSync(join(DIR, `x${N}.npy`), cut('fmnist-300-x.npy'));
-  writeFileSync(join(DIR, `y${N}.npy`), cut('fmnist-300-y.npy'));
-  copyFileSync(join(DEMO, 'fmnist-resnet.onnx'), join(DIR, 'fmnist-resnet.onnx'));
-  writeFileSync(join(DIR, 'tiny.config.json'), CONFIG);
-}
-
-let served: Served;
-let browser: Browser;
-
-beforeAll(async () => {
-  makeFiles();
-  served = await serve();
-  browser = await launch({ webgpu: true });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await served?.close();
-});
+beforeAll(() => writeTinyDemo(DIR, N, CONFIG));
+const env = useServedBrowser({ webgpu: true });
 
 it('runs a tiny AAQ on WebGPU (SwiftShader) with the CLI result', async () => {
-  const ui = await openPage(browser, served.url);
+  const ui = await openPage(env.browser, env.served.url);
   const { page } = ui;
   const wall = Date.now();
   await page.setInputFiles('[data-testid="model-input"]', join(DIR, 'fmnist-resnet.onnx'));
@@ -81,7 +54,7 @@ it('runs a tiny AAQ on WebGPU (SwiftShader) with the CLI result', async () => {
   console.log(`tiny AAQ on WebGPU: ${seconds.toFixed(1)} s; ${adapter}; engine ${report.engine.label}; final ${report.final.metrics[m]}, reverted ${report.reverted.map((r) => r.group).join(', ')}`);
   expect(await page.$('[data-testid="fallback"]')).toBeNull();
   expect(report.engine.backend).toBe('webgpu');
-  expect(foreign(ui.requests, served.url.replace(/\/$/, ''))).toEqual([]);
+  expect(foreign(ui.requests, env.served.url.replace(/\/$/, ''))).toEqual([]);
   expect(ui.problems).toEqual([]);
 
   const cli = await cliReport(join(DIR, 'tiny.config.json'));

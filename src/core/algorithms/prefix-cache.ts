@@ -184,7 +184,7 @@ export class PrefixCache {
           // resume over the same batch feeds that buffer back as is
           return (t.data as Float32Array).subarray(j * per, (j + 1) * per);
         });
-        r.samples.set(idx, { label: NaN, values });
+        r.samples.set(idx, { label: NaN, values }); // the label once the run returns
       });
       this.use.captured += indices.length;
     };
@@ -226,7 +226,7 @@ export class PrefixCache {
       const out = await this.o.engine.run(session, { ...sub, [cut.tensor]: { type: 'float32', dims: [part.length, ...dims], data } }, [this.o.outputName]);
       const main = out[this.o.outputName];
       const n = main.data.length / part.length;
-      const labels = await Promise.all(part.map((i) => this.labelOf(i)));
+      const labels = part.map((i) => ref.samples.get(i)!.label);
       part.forEach((i, j) => into.set(i, { out: { type: main.type, dims: [1, ...main.dims.slice(1)], data: main.data.slice(j * n, (j + 1) * n) as TensorData['data'] }, label: labels[j] }));
       this.o.evaluator.inferences += part.length;
       this.o.evaluator.runs++;
@@ -238,14 +238,8 @@ export class PrefixCache {
     // After a few batches, drop a cut that saves under 10 % of a whole run per sample.
     if (stat.batches >= 4 && this.whole.n >= 4 * this.o.batchSize && stat.ms / stat.n > 0.9 * (this.whole.ms / this.whole.n)) {
       this.slow.add(k);
-      this.use.dropped = [...this.slow].length;
+      this.use.dropped = this.slow.size;
     }
-  }
-
-  private async labelOf(i: number): Promise<number> {
-    const c = this.ref!.samples.get(i)!;
-    if (Number.isNaN(c.label)) c.label = (await this.o.dataset.get(i)).label;
-    return c.label;
   }
 
   async dispose(): Promise<void> {
