@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import type { RunReport } from '../../src/core/report';
 import { downloadBytes, foreign, openPage, ROOT, useServedBrowser, waitForResults } from './helpers';
-import { writeTinyDemo } from './reference';
+import { pickTinyDemo, writeTinyDemo } from './reference';
 
 const N = 48;
 const DIR = join(ROOT, '.aaq-tmp/e2e/gpu-loss');
@@ -27,12 +27,7 @@ const env = useServedBrowser({ webgpu: true });
 it('continues on WASM from the last snapshot when the WebGPU device is lost', async () => {
   const ui = await openPage(env.browser, `${env.served.url}?test`);
   const { page } = ui;
-  await page.setInputFiles('[data-testid="model-input"]', join(DIR, 'fmnist-resnet.onnx'));
-  await page.waitForSelector('[data-testid="model-summary"]');
-  await page.setInputFiles('[data-testid="data-files-input"]', [join(DIR, `x${N}.npy`), join(DIR, `y${N}.npy`)]);
-  await page.waitForSelector('[data-testid="preview-grid"] figure');
-  await page.click('[data-testid="to-configure"]');
-  await page.setInputFiles('[data-testid="config-import"]', join(DIR, 'tiny.config.json'));
+  await pickTinyDemo(page, DIR, N);
   await page.waitForSelector('[data-testid="import-note"].ok');
   await page.check('[data-testid="backend-webgpu"]');
   await page.waitForSelector('[data-testid="adapter-info"]');

@@ -9,6 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { main } from '../../src/cli/main';
 import { encodeNpy, parseNpy } from '../../src/core/data/npy';
 import type { RunReport } from '../../src/core/report';
+import type { Page } from 'playwright-core';
 import { ROOT } from './helpers';
 
 const TMP = join(ROOT, '.aaq-tmp/e2e');
@@ -28,6 +29,16 @@ export function writeTinyDemo(dir: string, n: number, config: string): void {
   writeFileSync(join(dir, `y${n}.npy`), cut('fmnist-300-y.npy'));
   copyFileSync(join(DEMO, 'fmnist-resnet.onnx'), join(dir, 'fmnist-resnet.onnx'));
   writeFileSync(join(dir, 'tiny.config.json'), config);
+}
+
+/** Picks writeTinyDemo's model and data in the studio, goes to Configure and imports its config. */
+export async function pickTinyDemo(page: Page, dir: string, n: number): Promise<void> {
+  await page.setInputFiles('[data-testid="model-input"]', join(dir, 'fmnist-resnet.onnx'));
+  await page.waitForSelector('[data-testid="model-summary"]');
+  await page.setInputFiles('[data-testid="data-files-input"]', [join(dir, `x${n}.npy`), join(dir, `y${n}.npy`)]);
+  await page.waitForSelector('[data-testid="preview-grid"] figure');
+  await page.click('[data-testid="to-configure"]');
+  await page.setInputFiles('[data-testid="config-import"]', join(dir, 'tiny.config.json'));
 }
 
 /** Every .ts file under dir except the app's (the cache key of a CLI result). */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, expect, it } from 'vitest';
 import type { RunReport } from '../../src/core/report';
 import { downloadBytes, foreign, openPage, ROOT, useServedBrowser, shot, waitForResults } from './helpers';
-import { cliReport, DEMO, writeTinyDemo } from './reference';
+import { cliReport, DEMO, pickTinyDemo, writeTinyDemo } from './reference';
 
 const N = 48;
 const DIR = join(ROOT, '.aaq-tmp/e2e/webgpu');
@@ -32,12 +32,7 @@ it('runs a tiny AAQ on WebGPU (SwiftShader) with the CLI result', async () => {
   const ui = await openPage(env.browser, env.served.url);
   const { page } = ui;
   const wall = Date.now();
-  await page.setInputFiles('[data-testid="model-input"]', join(DIR, 'fmnist-resnet.onnx'));
-  await page.waitForSelector('[data-testid="model-summary"]');
-  await page.setInputFiles('[data-testid="data-files-input"]', [join(DIR, `x${N}.npy`), join(DIR, `y${N}.npy`)]);
-  await page.waitForSelector('[data-testid="preview-grid"] figure');
-  await page.click('[data-testid="to-configure"]');
-  await page.setInputFiles('[data-testid="config-import"]', join(DIR, 'tiny.config.json'));
+  await pickTinyDemo(page, DIR, N);
   await page.waitForSelector('[data-testid="import-note"]');
   expect(await page.textContent('[data-testid="import-note"]')).toContain('Imported');
   await page.check('[data-testid="backend-webgpu"]');
