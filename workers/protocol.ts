@@ -8,7 +8,7 @@ import type { NormalizeReport } from '../src/core/onnx/normalize';
 
 export type BackendChoice = 'wasm' | 'webgpu';
 /** How candidate states are evaluated, as the CLI's --mode: 'auto' is the mode the bench measured
- *  faster on the back end, 'calibrate' measures both at run time (src/core/algorithms/eval-mode.ts). */
+ *  faster on the back end, 'calibrate' measures both at run time (src/core/evaluation/eval-mode.ts). */
 export type EvalMode = 'auto' | 'calibrate' | 'switchable' | 'session-per-config';
 
 /** One data file, its path relative to the data root ('/'-separated), and its content. */

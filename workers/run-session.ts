@@ -6,7 +6,7 @@ import { runAccuracyAware } from '../src/core/algorithms/accuracy-aware';
 import { runDefaultQuantization } from '../src/core/algorithms/default-quantization';
 import type { AaqResult, AaqRunState } from '../src/core/algorithms/history';
 import type { QuantState } from '../src/core/algorithms/backend';
-import { OnnxQuantizationBackend } from '../src/core/algorithms/onnx-backend';
+import { OnnxQuantizationBackend } from '../src/core/evaluation/onnx-backend';
 import { encodeModel } from '../src/core/onnx/proto';
 import { IdbSnapshotStore, StorageFullError } from '../src/core/store/idb-store';
 import { QuantizeError, type RunEvent } from '../src/core/types';

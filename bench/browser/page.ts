@@ -7,7 +7,7 @@ import type { AccuracyAwareParams } from '../../src/core/config/types';
 import type { QuantState } from '../../src/core/algorithms/backend';
 import { OrtEngine, type OrtModule } from '../../src/core/engine/ort-common';
 import { decodeModel, encodeModel } from '../../src/core/onnx/proto';
-import { OnnxQuantizationBackend } from '../../src/core/algorithms/onnx-backend';
+import { OnnxQuantizationBackend } from '../../src/core/evaluation/onnx-backend';
 import { EXACT_SESSION_OPTIONS } from '../../src/core/quant/switchable';
 import type { MetricName } from '../../src/core/types';
 import { measureBackEnd, memoryDataset, type MeasureResult } from '../lib/measure';

@@ -8,9 +8,9 @@
 //  - switchable: on the already open switchable session (its one-off creation reported apart);
 //  - session-per-config: build the fake-quant model, create its session, run, release — all timed.
 import type { AccuracyAwareParams } from '../../src/core/config/types';
-import { OnnxQuantizationBackend } from '../../src/core/algorithms/onnx-backend';
+import { OnnxQuantizationBackend } from '../../src/core/evaluation/onnx-backend';
 import { revertGroup, type QuantState } from '../../src/core/algorithms/backend';
-import type { EvalMode } from '../../src/core/algorithms/eval-mode';
+import type { EvalMode } from '../../src/core/evaluation/eval-mode';
 import { runDataset } from '../../src/core/engine/runner';
 import { median } from '../../src/core/engine/timing';
 import { encodeModel, type ModelProto } from '../../src/core/onnx/proto';

@@ -1,6 +1,6 @@
 // bench/results.json (with its summary fields) and bench/results.md.
 import type { RunReport } from '../../src/core/report';
-import { MEASURED_DEFAULT_MODE, type EvalMode } from '../../src/core/algorithms/eval-mode';
+import { MEASURED_DEFAULT_MODE, type EvalMode } from '../../src/core/evaluation/eval-mode';
 import type { ChromiumResult } from '../browser/chromium';
 import type { MachineInfo } from './machine';
 import type { MeasureResult } from './measure';

@@ -5,10 +5,10 @@
 import type { AaqResult } from './algorithms/history';
 import type { DefaultQuantizationResult } from './algorithms/default-quantization';
 import type { QuantState } from './algorithms/backend';
-import type { OnnxQuantizationBackend } from './algorithms/onnx-backend';
+import type { OnnxQuantizationBackend } from './evaluation/onnx-backend';
 import type { AccuracyAwareParams, DefaultQuantizationParams, ParsedConfig } from './config/types';
 import type { QuantizerSpec } from './types';
-import type { ModeCalibration, ModeUse } from './algorithms/eval-mode';
+import type { ModeCalibration, ModeUse } from './evaluation/eval-mode';
 
 /** The tool's version, written into every report (and printed by `aaq --version`). */
 export const AAQ_VERSION = '0.1.0';

@@ -9,7 +9,7 @@ import { hashBytes } from '../core/data/hash';
 import { decodeModel, MAX_MODEL_BYTES, type ModelProto } from '../core/onnx/proto';
 import { normalizeModel, type NormalizeReport } from '../core/onnx/normalize';
 import { checkLabels, modelInputShape } from '../core/input-checks';
-import { OnnxQuantizationBackend, type EvalModeOption } from '../core/algorithms/onnx-backend';
+import { OnnxQuantizationBackend, type EvalModeOption } from '../core/evaluation/onnx-backend';
 import { QuantizeError, type MetricName } from '../core/types';
 import { createNodeEngine, type NodeEngineKind } from './engines';
 import { FsSource } from './fs-source';

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'jsonc-parser';
 import { describe, expect, it } from 'vitest';
 import { runAccuracyAware, type AaqResult } from '../../src/core/algorithms/accuracy-aware';
-import type { EvalModeOption } from '../../src/core/algorithms/eval-mode';
+import type { EvalModeOption } from '../../src/core/evaluation/eval-mode';
 import { prepareRun } from '../../src/node/run-setup';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { revertGroup, type QuantState } from '../../src/core/algorithms/backend';
-import { FAKE_QUANT_SESSION_OPTIONS } from '../../src/core/algorithms/candidate-models';
+import { FAKE_QUANT_SESSION_OPTIONS } from '../../src/core/evaluation/candidate-models';
 import { runDataset } from '../../src/core/engine/runner';
 import { encodeModel } from '../../src/core/onnx/proto';
 import { EXACT_SESSION_OPTIONS } from '../../src/core/quant/switchable';

@@ -50,8 +50,26 @@ describe('QDQ export of a hand-built Conv/Add/Concat/MatMul/Gemm model', () => {
   const all = new Set(specs.map((s) => s.id));
   const biases = { c1: Float32Array.from([0.05, -0.02, 0.01, 0.03]), gm: Float32Array.from([0.1, 0.2, -0.3]) };
 
-  it('writes int8 weights + DequantizeLinear (per axis) and Q→DQ pairs on activations', () => {
-    const e = exportQdqModel(model, specs, params, all, biases);
+  it('stores signed grids as uint8 shifted by 128 by default (U8U8 kernels), dequantizing to the same values', () => {
+    const asGrid = new GraphIndex(exportQdqModel(model, specs, params, all, biases, { storage: 'grid' }));
+    const u8 = new GraphIndex(exportQdqModel(model, specs, params, all, biases));
+    let signed = 0;
+    for (const [name, t] of asGrid.initializers) {
+      const a = readTensor(t);
+      const b = readTensor(u8.initializers.get(name)!);
+      if (a.type !== 'int8') {
+        expect(b).toEqual(a);
+        continue;
+      }
+      signed++;
+      expect(b.type).toBe('uint8');
+      expect(Array.from(b.data as Uint8Array)).toEqual(Array.from(a.data as Int8Array, (v) => v + 128));
+    }
+    expect(signed).toBeGreaterThanOrEqual(4); // weights and zero points of the symmetric grids
+  });
+
+  it('writes int8 weights (per axis) and Q→DQ pairs on activations', () => {
+    const e = exportQdqModel(model, specs, params, all, biases, { storage: 'grid' });
     expect(verifyModel(e)).toEqual({ errors: [], warnings: [] });
     expect(opsetVersion(e)).toBe(13);
     const idx = new GraphIndex(e);

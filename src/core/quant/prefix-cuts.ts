@@ -1,5 +1,5 @@
 // Where a switchable graph can be cut so that a candidate configuration resumes from cached
-// activations (algorithms/prefix-cache.ts), and the suffix models that resume there.
+// activations (evaluation/prefix-cache.ts), and the suffix models that resume there.
 //
 // A cut at position p splits the node list (topological) into a prefix (nodes < p) and a suffix.
 // Its frontier is the set of data-dependent tensors made in the prefix and read in the suffix. We

@@ -4,7 +4,7 @@ import type { Evaluator } from '../engine/runner';
 import { encodeModel, type ModelProto } from '../onnx/proto';
 import { EXACT_SESSION_OPTIONS, type SwitchLayout } from '../quant/switchable';
 import type { Dataset, Engine, SessionInfo, TensorData } from '../types';
-import type { QuantState } from './backend';
+import type { QuantState } from '../algorithms/backend';
 import { FAKE_QUANT_SESSION_OPTIONS, type CandidateModels } from './candidate-models';
 import { planPrefixCuts } from '../quant/prefix-cuts';
 import { PrefixCache, sameFeed } from './prefix-cache';

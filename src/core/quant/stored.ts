@@ -1,6 +1,6 @@
 // QuantizerParams (typed arrays) ⇄ StoredQuantizer (plain arrays, JSON-friendly for snapshots).
 import type { QuantizerParams } from '../types';
-import type { StoredQuantizer } from './backend';
+import type { StoredQuantizer } from '../algorithms/backend';
 
 export function toStored(p: QuantizerParams): StoredQuantizer {
   return {

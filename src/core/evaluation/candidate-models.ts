@@ -16,8 +16,8 @@ import { exportQdqModel } from '../quant/qdq-export';
 import { fakeQuantize } from '../quant/ranges';
 import { EXACT_SESSION_OPTIONS, buildSwitchableModel, makeFeeds, type SwitchFlavor, type SwitchLayout } from '../quant/switchable';
 import type { QuantizerParams, QuantizerSpec, TensorData } from '../types';
-import type { QuantState } from './backend';
-import { toQuantizerParams } from './stored';
+import type { QuantState } from '../algorithms/backend';
+import { toQuantizerParams } from '../quant/stored';
 
 /** Session options of the per-configuration fake-quant model: the FP32 session's options (so the
  *  arithmetic matches the FP32 and switchable sessions) with Q/DQ left as separate float ops —

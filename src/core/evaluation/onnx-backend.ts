@@ -1,0 +1,213 @@
+// The QuantizationBackend over a real ONNX model, dataset and inference engine: DefaultQuantization
+// (statistics, ranges, bias correction) is delegated to src/core/quant/onnx-quantizer.ts; this file
+// evaluates any quantized state on a switchable fake-quant session (or a session per configuration).
+import type { DefaultQuantizationParams } from '../config/types';
+import { Evaluator, runDataset } from '../engine/runner';
+import { GraphIndex } from '../onnx/graph';
+import type { ModelProto } from '../onnx/proto';
+import { metricDef, perSampleMetric, aggregate, top1, classifierShape } from '../metrics/index';
+import { analyzePlacement, type Placement } from '../quant/placement';
+import { GroupFinder } from '../quant/groups';
+import { OnnxQuantizer } from '../quant/onnx-quantizer';
+import { QuantizeError, type Dataset, type Engine, type MetricDef, type MetricName, type ProgressFn, type QuantizerSpec, type RevertGroup } from '../types';
+import { revertGroup, type EvalResult, type QuantState, type QuantizationBackend } from '../algorithms/backend';
+import type { PrefixCacheUse } from './prefix-cache';
+import { CandidateModels } from './candidate-models';
+import type { EvalMode, EvalModeOption, ModeCalibration, ModeUse } from './eval-mode';
+import { EvalSessions, PREFIX_MIN_CANDIDATES } from './eval-sessions';
+import { cachedDataset } from './sample-cache';
+
+export type { EvalMode, EvalModeOption } from './eval-mode';
+
+export interface OnnxBackendOptions {
+  engine: Engine;
+  /** The normalised FP32 model. */
+  model: ModelProto;
+  dataset: Dataset;
+  metrics: MetricName[];
+  /** Params that decide placement (ignored scope, model_type, preset). */
+  placementParams: DefaultQuantizationParams;
+  batchSize?: number;
+  /** How the switchable graph fake-quantizes (mode 'switchable'). */
+  flavor?: 'qdq' | 'float';
+  /** How its quantizers are switched (default: If on the CPU engines, Where on WebGPU; see candidate-models.ts). */
+  gate?: 'where' | 'if';
+  /** How a candidate configuration is evaluated: one switchable session fed per configuration, a
+   *  session built per configuration (see candidate-models.ts), 'auto' (the faster of the two on
+   *  this back end, as measured by the bench) or 'calibrate' (measured at run time); eval-mode.ts.
+   *  Default 'switchable'. */
+  mode?: EvalModeOption;
+  /** The model a session per configuration runs: 'fake-quant' (default; the switchable graph's
+   *  arithmetic) or 'qdq' (the exported QDQ model on onnxruntime's int8 kernels). */
+  perConfig?: 'fake-quant' | 'qdq';
+  /** prefix_cache: resume ranking candidates from cached activations (prefix-cache.ts). */
+  prefixCache?: boolean;
+  /** Also collect the statistics tune_hyperparams' grid needs, in the same pass. */
+  tuningStats?: boolean;
+  /** Bytes of decoded samples kept in memory (default 256 MiB; 0: none). */
+  sampleCacheBytes?: number;
+}
+
+export class OnnxQuantizationBackend implements QuantizationBackend {
+  readonly datasetSize: number;
+  readonly idx: GraphIndex;
+  readonly placement: Placement;
+  readonly finder: GroupFinder;
+  readonly inputName: string;
+  readonly outputName: string;
+  private readonly evaluator: Evaluator;
+  private readonly quantizer: OnnxQuantizer;
+  private readonly fp32Top1 = new Map<number, number>();
+  readonly candidates: CandidateModels;
+  readonly sessions: EvalSessions;
+  readonly timings: Record<string, number> = {};
+
+  constructor(readonly opts: OnnxBackendOptions) {
+    opts = this.opts = { ...opts, dataset: cachedDataset(opts.dataset, opts.sampleCacheBytes) };
+    this.datasetSize = opts.dataset.size;
+    this.idx = new GraphIndex(opts.model);
+    this.placement = analyzePlacement(this.idx, opts.placementParams);
+    this.finder = new GroupFinder(this.idx, this.placement.quantizers, this.placement.ops);
+    this.candidates = new CandidateModels(opts.model, this.idx, this.placement);
+    this.evaluator = new Evaluator(opts.engine);
+    this.inputName = this.idx.inputs[0];
+    this.outputName = this.idx.outputs[0];
+    if (!this.inputName || !this.outputName) throw new QuantizeError('the model needs at least one input and one output');
+    this.quantizer = new OnnxQuantizer({
+      engine: opts.engine, model: opts.model, dataset: opts.dataset, idx: this.idx, placement: this.placement, finder: this.finder,
+      evaluator: this.evaluator, inputName: this.inputName, outputName: this.outputName, batchSize: opts.batchSize ?? 16,
+      tuningStats: !!opts.tuningStats, time: (phase, p) => this.time(phase, p), timings: this.timings,
+    });
+    this.sessions = new EvalSessions({
+      engine: opts.engine, model: opts.model, dataset: opts.dataset, candidates: this.candidates, evaluator: this.evaluator,
+      inputName: this.inputName, outputName: this.outputName, batchSize: opts.batchSize ?? 16, flavor: opts.flavor ?? 'qdq',
+      gate: opts.gate ?? (opts.engine.backend === 'webgpu' ? 'where' : 'if'),
+      mode: opts.mode ?? 'switchable', perConfig: opts.perConfig ?? 'fake-quant', prefixCache: this.prefixWorthIt(), time: (phase, p) => this.time(phase, p),
+    });
+  }
+
+  /** prefix_cache asked for, and the model has enough groups for a ranking to arm it (else the
+   *  switchable graph is built without the cut outputs, which cost a little on every run). */
+  private prefixWorthIt(): boolean {
+    return !!this.opts.prefixCache && this.finder.groups(this.placement.quantizers.map((q) => q.id)).length >= PREFIX_MIN_CANDIDATES;
+  }
+
+  /** The mode candidate configurations are evaluated in ('auto': the back end's measured default). */
+  get mode(): EvalMode {
+    return this.sessions.mode;
+  }
+
+  /** What 'calibrate' measured and chose. */
+  get calibration(): ModeCalibration | undefined {
+    return this.sessions.calibration;
+  }
+
+  get modeUse(): ModeUse {
+    return this.sessions.use;
+  }
+
+  metricDefs(): MetricDef[] {
+    return this.opts.metrics.map(metricDef);
+  }
+
+  counts(): { inferences: number; sessions: number } {
+    return { inferences: this.evaluator.inferences, sessions: this.opts.engine.sessionsCreated };
+  }
+
+  /** Every metric here is 0/1 per sample and aggregated as the mean; a configuration gives a sample
+   *  the same outputs in any batch (onnxruntime's CPU kernels treat batch rows independently). */
+  perSampleBounds(metric: string): [number, number] | null {
+    return this.opts.metrics.includes(metric as MetricName) ? [0, 1] : null;
+  }
+
+  quantizerSpecs(): QuantizerSpec[] {
+    return this.placement.quantizers;
+  }
+
+  private time<T>(phase: string, p: Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    return p.finally(() => (this.timings[phase] = (this.timings[phase] ?? 0) + performance.now() - t0));
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // DefaultQuantization (src/core/quant/onnx-quantizer.ts)
+
+  quantize(params: DefaultQuantizationParams, progress?: ProgressFn): Promise<QuantState> {
+    return this.quantizer.quantize(params, progress);
+  }
+
+  groups(state: QuantState): RevertGroup[] {
+    return this.finder.groups(state.enabled);
+  }
+
+  async prepareRanking(state: QuantState, groups: RevertGroup[]): Promise<RevertGroup[]> {
+    const order = await this.sessions.prepareRanking(state, groups.map((g) => revertGroup(state, g)));
+    return order.map((i) => groups[i]);
+  }
+
+  /** What prefix_cache did (absent when it is off or the graph has no cut). */
+  get prefixUse(): PrefixCacheUse | undefined {
+    return this.sessions.prefix?.use;
+  }
+
+  quantizedOps(state: QuantState): string[] {
+    return this.finder.quantizedOps(state.enabled);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Evaluation
+
+  /** A standard QDQ model for a state (export, and the 'qdq' session-per-configuration evaluation). */
+  exportModel(state: QuantState): ModelProto {
+    return this.candidates.exportModel(state);
+  }
+
+  /** Creates the FP32 session now (it is kept for the baseline evaluation, so no extra session):
+   *  a model the engine cannot load fails before any work is done. */
+  async openFp32Session(): Promise<void> {
+    await this.sessions.sessionFor(null);
+  }
+
+  /** Runs the FP32 model on sample 0 (not counted in counts()) to prove that it runs on this data
+   *  and scores classes; returns the number of classes. */
+  async probe(): Promise<number> {
+    const { session } = await this.sessions.sessionFor(null);
+    const r = await runDataset(this.opts.engine, session, this.opts.dataset, [0], { inputName: this.inputName, outputName: this.outputName, batchSize: 1 });
+    const out = r.outputs[0];
+    return out.dims.length >= 2 ? classifierShape(out.dims, this.outputName).classes : out.data.length;
+  }
+
+  async evaluate(state: QuantState | null, indices: number[] | null, progress?: ProgressFn): Promise<EvalResult> {
+    const idxs = indices ?? Array.from({ length: this.datasetSize }, (_, i) => i);
+    const metrics = this.opts.metrics;
+    if (state && metrics.includes('agreement@top1')) {
+      const missing = idxs.filter((i) => !this.fp32Top1.has(i));
+      if (missing.length) await this.evaluate(null, missing);
+    }
+    const r = await this.sessions.run(state, idxs, progress && ((d, t) => progress({ stage: state ? 'quantized-eval' : 'baseline', done: d, total: t })));
+    const perSample: Record<string, number[]> = Object.fromEntries(metrics.map((m) => [m, [] as number[]]));
+    r.outputs.forEach((out, k) => {
+      // [1, C] or [1, C, 1, 1] per sample (or [C] from a model without a batch dim)
+      const classes = out.dims.length >= 2 ? classifierShape(out.dims, this.outputName).classes : out.data.length;
+      const logits = out.data as Float32Array;
+      const t1 = top1(logits, 1, classes)[0];
+      if (!state) this.fp32Top1.set(idxs[k], t1);
+      for (const m of metrics) {
+        if (m === 'agreement@top1') perSample[m].push(state ? (t1 === this.fp32Top1.get(idxs[k]) ? 1 : 0) : 1);
+        else perSample[m].push(perSampleMetric(m, logits, classes, [r.labels[k]])[0]);
+      }
+    });
+    return { indices: idxs, perSample, metrics: Object.fromEntries(metrics.map((m) => [m, aggregate(perSample[m])])) };
+  }
+
+  /** Top-1 class per sample of FP32 (`state` null) or a quantized state. */
+  async predictions(state: QuantState | null, indices: number[] | null): Promise<Int32Array> {
+    const idxs = indices ?? Array.from({ length: this.datasetSize }, (_, i) => i);
+    const r = await this.sessions.run(state, idxs);
+    return Int32Array.from(r.outputs, (o) => top1(o.data as Float32Array, 1, o.data.length)[0]);
+  }
+
+  async dispose(): Promise<void> {
+    await this.sessions.dispose();
+  }
+}

@@ -1,0 +1,215 @@
+// DefaultQuantization over a real ONNX model: the statistics pass (watched activations exposed as
+// outputs of a statistics model, reduced per batch), the quantizer grids from POT's range
+// estimators, Concat unification and FastBiasCorrection. Evaluation of the resulting states lives
+// in src/core/evaluation/ (onnx-backend.ts composes the two).
+import type { DefaultQuantizationParams } from '../config/types';
+import type { QuantState, StoredQuantizer } from '../algorithms/backend';
+import type { Evaluator } from '../engine/runner';
+import type { GraphIndex } from '../onnx/graph';
+import { encodeModel, type ModelProto } from '../onnx/proto';
+import { readTensor, toFloat32 } from '../onnx/tensor';
+import { QuantizeError, type Dataset, type Engine, type ProgressFn, type QuantizerParams, type QuantizerSpec } from '../types';
+import { fastBiasCorrection } from './bias-correction';
+import { CalibrationStats, statisticsModel, type WatchRequest } from './calibration';
+import { activationEstimator, aggregateEstimator, sampleStatsFor, weightEstimator } from './estimators';
+import type { GroupFinder } from './groups';
+import { analyzePlacement, type Placement } from './placement';
+import { activationParams, fakeQuantize, unifyParams, weightParams } from './ranges';
+import type { SampleStat } from './statistics';
+import { toStored } from './stored';
+
+/** The statistics tune_hyperparams' grid needs beyond the preset's (tuning.ts). */
+const TUNING_STATS: SampleStat[] = [
+  { type: 'min' }, { type: 'max' }, { type: 'abs_max' },
+  ...[1e-3, 1e-4].flatMap((p): SampleStat[] => [
+    { type: 'quantile', q: p }, { type: 'quantile', q: 1 - p }, { type: 'abs_quantile', q: 1 - p },
+  ]),
+];
+
+export interface OnnxQuantizerContext {
+  engine: Engine;
+  model: ModelProto;
+  dataset: Dataset;
+  idx: GraphIndex;
+  placement: Placement;
+  finder: GroupFinder;
+  evaluator: Evaluator;
+  inputName: string;
+  outputName: string;
+  batchSize: number;
+  /** Also collect the statistics tune_hyperparams' grid needs, in the same pass. */
+  tuningStats: boolean;
+  /** Adds a phase's wall time to the run's timings. */
+  time<T>(phase: string, p: Promise<T>): Promise<T>;
+  timings: Record<string, number>;
+}
+
+export class OnnxQuantizer {
+  private readonly specs = new Map<string, QuantizerSpec>();
+  private readonly calib: CalibrationStats[] = [];
+
+  constructor(private readonly c: OnnxQuantizerContext) {
+    for (const q of c.placement.quantizers) this.specs.set(q.id, q);
+  }
+
+  /** Calibration sample indices: the first stat_subset_size (or a seeded shuffle). */
+  calibrationIndices(params: DefaultQuantizationParams): number[] {
+    const size = this.c.dataset.size;
+    const n = Math.min(params.stat_subset_size, size);
+    const all = Array.from({ length: size }, (_, i) => i);
+    if (params.shuffle_data) {
+      let s = (params.seed >>> 0) || 1;
+      for (let i = all.length - 1; i > 0; i--) {
+        s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+        const j = s % (i + 1);
+        [all[i], all[j]] = [all[j], all[i]];
+      }
+      return all.slice(0, n).sort((a, b) => a - b);
+    }
+    return all.slice(0, n);
+  }
+
+  private fbcNodes(): { node: string; input: string; output: string; axis: number }[] {
+    const { idx, placement } = this.c;
+    const out: { node: string; input: string; output: string; axis: number }[] = [];
+    for (const q of placement.quantizers) {
+      if (q.kind !== 'weight') continue;
+      for (const c of q.consumers) {
+        const n = idx.nodes[idx.nodeByName.get(c.node)!];
+        if ((n.opType === 'Conv' || n.opType === 'Gemm') && n.input?.[2] && idx.isConstant(n.input[2])) {
+          out.push({ node: c.node, input: n.input[0], output: n.output![0], axis: 1 });
+        }
+      }
+    }
+    return out;
+  }
+
+  private watchRequests(paramsList: DefaultQuantizationParams[]): WatchRequest[] {
+    const req = new Map<string, WatchRequest>();
+    const add = (tensor: string, stats: SampleStat[]) => {
+      const r = req.get(tensor) ?? { tensor, granularity: 'pertensor' as const, channelAxis: 1, stats: [] };
+      r.stats.push(...stats);
+      req.set(tensor, r);
+    };
+    for (const params of paramsList) {
+      for (const q of this.c.placement.quantizers) {
+        if (q.kind !== 'activation') continue;
+        for (const mode of ['symmetric', 'asymmetric'] as const) {
+          const est = activationEstimator(params, q.granularity, mode);
+          add(q.tensor, sampleStatsFor(est).map((s) => ({ ...s, granularity: s.granularity ?? q.granularity, axis: 1 })));
+        }
+        if (this.c.tuningStats) add(q.tensor, TUNING_STATS.map((s) => ({ ...s, granularity: q.granularity, axis: 1 })));
+      }
+    }
+    for (const f of this.fbcNodes()) {
+      add(f.input, [{ type: 'mean', granularity: 'perchannel', axis: 1 }]);
+      add(f.output, [{ type: 'mean', granularity: 'perchannel', axis: 1 }]);
+    }
+    return [...req.values()];
+  }
+
+  private findCollector(tensor: string, stats: SampleStat[]) {
+    for (const c of this.calib) {
+      const col = c.collectors.get(tensor);
+      if (!col) continue;
+      try {
+        for (const s of stats) col.values(s);
+        return { col, shape: c.shapes.get(tensor) ?? [] };
+      } catch {
+        /* not in this pass */
+      }
+    }
+    return undefined;
+  }
+
+  /** Runs a statistics pass if the statistics `params` needs are not collected yet. */
+  async ensureStatistics(params: DefaultQuantizationParams, progress?: ProgressFn): Promise<void> {
+    const requests = this.watchRequests([params]).filter((r) => !this.findCollector(r.tensor, r.stats));
+    if (!requests.length) return;
+    const { engine, evaluator } = this.c;
+    const stats = new CalibrationStats(requests);
+    const model = statisticsModel(this.c.model, stats.tensors);
+    const session = await engine.createSession(encodeModel(model));
+    const indices = this.calibrationIndices(params);
+    try {
+      await this.c.time('statistics', evaluator.run(session, this.c.dataset, indices, {
+        inputName: this.c.inputName, outputName: this.c.outputName, extraOutputs: stats.tensors,
+        batchSize: this.c.batchSize, keepOutputs: false,
+        onBatch: (_i, _o, all) => {
+          for (const t of stats.tensors) if (all[t]) stats.add(t, all[t].data as Float32Array, all[t].dims);
+        },
+        progress: progress && ((d, t) => progress({ stage: 'statistics', done: d, total: t })),
+      }));
+    } finally {
+      await engine.release(session);
+    }
+    this.calib.push(stats);
+  }
+
+  /** DefaultQuantization's state for `params`: grids of every quantizer and the corrected biases. */
+  async quantize(params: DefaultQuantizationParams, progress?: ProgressFn): Promise<QuantState> {
+    await this.ensureStatistics(params, progress);
+    const t0 = performance.now();
+    const { idx } = this.c;
+    const placement = analyzePlacement(idx, params);
+    const grids = new Map<string, QuantizerParams>();
+    const unified = new Map<string, string[]>();
+    for (const q of placement.quantizers) {
+      if (!this.specs.has(q.id)) continue; // placement is fixed by the session layout
+      if (q.kind === 'activation') {
+        const est = activationEstimator(params, q.granularity, q.mode);
+        const found = this.findCollector(q.tensor, sampleStatsFor(est).map((s) => ({ ...s, granularity: s.granularity ?? q.granularity, axis: 1 })));
+        if (!found) throw new QuantizeError(`no statistics for tensor '${q.tensor}'`);
+        const agg = aggregateEstimator({ aggregate: (s, a) => found.col.aggregate({ ...s, granularity: s.granularity ?? q.granularity, axis: 1 }, a) }, est);
+        grids.set(q.id, activationParams(q.mode, agg, { levels: q.levels, clipMin: est.min.clipping_value, clipMax: est.max.clipping_value }));
+        if (q.unifiedKey) unified.set(q.unifiedKey, [...(unified.get(q.unifiedKey) ?? []), q.id]);
+      } else {
+        const w = toFloat32(readTensor(idx.initializers.get(q.tensor)!));
+        const dims = (idx.initializers.get(q.tensor)!.dims ?? []).map(Number);
+        grids.set(q.id, weightParams(q.mode, w, dims, q.axis ?? 0, { levels: q.levels, estimator: weightEstimator(params, q.mode) }));
+      }
+    }
+    for (const [, ids] of unified) {
+      const mode = placement.quantizers.find((q) => q.id === ids[0])!.mode;
+      const u = unifyParams(ids.map((id) => grids.get(id)!), mode);
+      for (const id of ids) grids.set(id, u);
+    }
+    const biases = params.bias_correction ? this.biasCorrections(grids) : {};
+    const quantizers: Record<string, StoredQuantizer> = {};
+    for (const [id, g] of grids) quantizers[id] = toStored(g);
+    this.c.timings.quantize = (this.c.timings.quantize ?? 0) + performance.now() - t0;
+    return { params, enabled: [...grids.keys()], quantizers, biases };
+  }
+
+  private biasCorrections(grids: Map<string, QuantizerParams>): Record<string, number[]> {
+    const { idx, placement } = this.c;
+    const out: Record<string, number[]> = {};
+    for (const f of this.fbcNodes()) {
+      const n = idx.nodes[idx.nodeByName.get(f.node)!];
+      const wq = placement.quantizers.find((q) => q.kind === 'weight' && q.consumers.some((c) => c.node === f.node));
+      if (!wq || !grids.has(wq.id)) continue;
+      const inMean = this.findCollector(f.input, [{ type: 'mean', granularity: 'perchannel', axis: 1 }]);
+      const outMean = this.findCollector(f.output, [{ type: 'mean', granularity: 'perchannel', axis: 1 }]);
+      if (!inMean || !outMean) continue;
+      const winit = idx.initializers.get(wq.tensor)!;
+      const dims = (winit.dims ?? []).map(Number);
+      const wfq = fakeQuantize(toFloat32(readTensor(winit)), dims, grids.get(wq.id)!, wq.axis ?? 0);
+      const aq = this.inputQuantizer(f.node);
+      const r = fastBiasCorrection({
+        node: n, weights: wfq, weightDims: dims,
+        bias: toFloat32(readTensor(idx.initializers.get(n.input![2])!)),
+        inputMean: inMean.col.aggregate({ type: 'mean', granularity: 'perchannel', axis: 1 }, 'mean'),
+        inputSpatial: inMean.shape.slice(1),
+        outputMean: outMean.col.aggregate({ type: 'mean', granularity: 'perchannel', axis: 1 }, 'mean'),
+        inputQuantizer: aq ? grids.get(aq) : undefined,
+      });
+      if (r.applied) out[f.node] = Array.from(r.bias);
+    }
+    return out;
+  }
+
+  /** The activation quantizer on input 0 of `node` (directly or above agnostic ops). */
+  private inputQuantizer(node: string): string | undefined {
+    return this.c.placement.quantizers.find((q) => q.kind === 'activation' && this.c.finder.feedsInput(q.id, node, 0))?.id;
+  }
+}
