@@ -159,10 +159,10 @@ export class GatedEngine implements Engine {
   get sessionsCreated(): number {
     return this.inner.sessionsCreated - this.base;
   }
-  async createSession(model: Uint8Array): Promise<SessionInfo> {
+  async createSession(model: Uint8Array, options?: Record<string, unknown>): Promise<SessionInfo> {
     await this.gate.wait();
     this.check();
-    return this.inner.createSession(model);
+    return this.inner.createSession(model, options);
   }
   async run(session: SessionInfo, feeds: Record<string, TensorData>, outputs?: string[]): Promise<Record<string, TensorData>> {
     await this.gate.wait();
