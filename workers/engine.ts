@@ -12,6 +12,7 @@
 // JSEP), with the float-only fake-quant flavour, since that EP has no QuantizeLinear/Round kernels.
 
 import { OrtEngine, type OrtModule, type OrtSessionOptions } from '../src/core/engine/ort-common';
+import { CPU_ENGINE, GPU_ENGINE } from '../src/core/engine/traits';
 import type { Engine, SessionInfo, TensorData } from '../src/core/types';
 import type { BackendChoice, EngineInfo } from './protocol';
 
@@ -48,7 +49,7 @@ async function wasmEngine(threads: number): Promise<{ engine: OrtEngine; threads
   const n = configure(ort, threads);
   const sessionOptions: OrtSessionOptions = { executionProviders: ['wasm'], graphOptimizationLevel: 'all' };
   const label = `onnxruntime-web ${ort.env.versions?.web ?? ''} WASM, ${n} thread${n === 1 ? '' : 's'}`;
-  return { engine: new OrtEngine('wasm', pick(ort), { sessionOptions, label }), threads: n };
+  return { engine: new OrtEngine('wasm', pick(ort), { sessionOptions, label, traits: CPU_ENGINE }), threads: n };
 }
 
 async function webgpuEngine(threads: number): Promise<{ engine: OrtEngine; threads: number }> {
@@ -56,7 +57,7 @@ async function webgpuEngine(threads: number): Promise<{ engine: OrtEngine; threa
   const n = configure(ort, threads);
   const sessionOptions: OrtSessionOptions = { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' };
   const label = `onnxruntime-web ${ort.env.versions?.web ?? ''} WebGPU (native EP)`;
-  return { engine: new OrtEngine('webgpu', pick(ort), { sessionOptions, label }), threads: n };
+  return { engine: new OrtEngine('webgpu', pick(ort), { sessionOptions, label, traits: GPU_ENGINE }), threads: n };
 }
 
 /** A tiny model (y = x + 1) to prove a back end can create a session and run before a run starts. */
@@ -156,18 +157,22 @@ export class GatedEngine implements Engine {
   get backend() {
     return this.inner.backend;
   }
+  get traits() {
+    return this.inner.traits;
+  }
   get sessionsCreated(): number {
     return this.inner.sessionsCreated - this.base;
   }
-  async createSession(model: Uint8Array, options?: Record<string, unknown>): Promise<SessionInfo> {
+  // Parameters<…> so that an argument the Engine interface gains can never be dropped here.
+  async createSession(...args: Parameters<Engine['createSession']>): Promise<SessionInfo> {
     await this.gate.wait();
     this.check();
-    return this.inner.createSession(model, options);
+    return this.inner.createSession(...args);
   }
-  async run(session: SessionInfo, feeds: Record<string, TensorData>, outputs?: string[]): Promise<Record<string, TensorData>> {
+  async run(...args: Parameters<Engine['run']>): Promise<Record<string, TensorData>> {
     await this.gate.wait();
     this.check();
-    return this.inner.run(session, feeds, outputs);
+    return this.inner.run(...args);
   }
   private check(): void {
     const e = this.fault?.();

@@ -14,7 +14,7 @@ import { AGNOSTIC_OPS, isQuantizableOp } from '../src/core/quant/hardware';
 import { analyzePlacement } from '../src/core/quant/placement';
 import type { DataInput, DataPreview, ModelSummary, PreviewImage, PreviewSample, ValueSummary } from './protocol';
 import { memorySource } from './setup';
-import { modelInputShape } from '../src/core/input-checks';
+import { modelInputShape } from '../src/core/run/input-checks';
 
 const TYPE_NAMES: Record<number, string> = {
   [DataType.FLOAT]: 'float32', [DataType.UINT8]: 'uint8', [DataType.INT8]: 'int8', [DataType.INT32]: 'int32',

@@ -15,7 +15,7 @@ import { createEngine, fallbackToWasm, GatedEngine, PauseGate, type CreatedEngin
 import type { DataFile, DataInput, RunDigest, RunMeta, RunOutcome, RunSettings, StartRequest, UiEvent } from './protocol';
 import { buildReport } from './report';
 import { prepareBrowserRun, type BrowserSetup } from './setup';
-import { checkLabels } from '../src/core/input-checks';
+import { checkLabels } from '../src/core/run/input-checks';
 
 /** Data files up to this size are kept in IndexedDB with the run, so a resume needs no re-pick. */
 const KEEP_DATA_BYTES = 64 * 1024 * 1024;

@@ -9,7 +9,7 @@ import { openDataset, type OpenedDataset } from '../src/core/data/dataset';
 import { hashBytes } from '../src/core/data/hash';
 import { MemorySource } from '../src/core/data/memory-source';
 import { normalizeModel, type NormalizeReport } from '../src/core/onnx/normalize';
-import { modelInputShape } from '../src/core/input-checks';
+import { modelInputShape } from '../src/core/run/input-checks';
 import { decodeModel, type ModelProto } from '../src/core/onnx/proto';
 import { QuantizeError, type MetricName } from '../src/core/types';
 import type { DataInput } from './protocol';

@@ -7,6 +7,7 @@ import type { AccuracyAwareParams } from '../../src/core/config/types';
 import type { QuantState } from '../../src/core/algorithms/backend';
 import { OrtEngine, type OrtModule } from '../../src/core/engine/ort-common';
 import { decodeModel, encodeModel } from '../../src/core/onnx/proto';
+import { CPU_ENGINE } from '../../src/core/engine/traits';
 import { OnnxQuantizationBackend } from '../../src/core/evaluation/onnx-backend';
 import { EXACT_SESSION_OPTIONS } from '../../src/core/quant/switchable';
 import type { MetricName } from '../../src/core/types';
@@ -70,6 +71,7 @@ async function measure(spec: PageSpec): Promise<MeasureResult> {
   const engine = new OrtEngine('wasm', ort as unknown as OrtModule, {
     sessionOptions: { executionProviders: ['wasm'], graphOptimizationLevel: 'all' },
     label: `onnxruntime-web wasm (Chromium, ${threads} threads)`,
+    traits: CPU_ENGINE,
   });
   try {
     return await measureBackEnd({
@@ -120,7 +122,7 @@ async function profile(spec: PageSpec, runs: number, kind: 'fp32' | 'switchable'
   let options: Record<string, unknown> = { graphOptimizationLevel: 'all' };
   let extra: Record<string, ort.Tensor> = {};
   if (kind === 'switchable') {
-    const engine = new OrtEngine('wasm', ort as unknown as OrtModule, { sessionOptions: { executionProviders: ['wasm'] } });
+    const engine = new OrtEngine('wasm', ort as unknown as OrtModule, { sessionOptions: { executionProviders: ['wasm'] }, traits: CPU_ENGINE });
     const b = new OnnxQuantizationBackend({ engine, model: decodeModel(bytesToLoad), dataset: memoryDataset(input, new Int32Array(spec.batch), spec.sampleShape), metrics: spec.metrics, placementParams: spec.params });
     const sw = b.candidates.switchable('qdq', 'if');
     bytesToLoad = encodeModel(sw.model);

@@ -1,6 +1,7 @@
 // bench/results.json (with its summary fields) and bench/results.md.
 import type { RunReport } from '../../src/core/report';
-import { MEASURED_DEFAULT_MODE, type EvalMode } from '../../src/core/evaluation/eval-mode';
+import type { EvalMode } from '../../src/core/evaluation/eval-mode';
+import { CPU_ENGINE } from '../../src/core/engine/traits';
 import type { ChromiumResult } from '../browser/chromium';
 import type { MachineInfo } from './machine';
 import type { MeasureResult } from './measure';
@@ -34,7 +35,7 @@ export interface BenchResults {
    *  maximal_drop; ties: the larger share of its groups), and its default run's inferences ÷ POT's. */
   most_reverting?: { model: string; maximal_drop: number; reverted: number; groups: number; inferences: number; pot_schedule: number; ratio: number } | null;
   /** Per model and back end: candidate cost ÷ FP32 pass − 1 per mode (a candidate run whole), the
-   *  faster mode, the mode AAQ uses there ('auto': MEASURED_DEFAULT_MODE), what 'calibrate'
+   *  faster mode, the mode AAQ uses there ('auto': the engine's defaultMode), what 'calibrate'
    *  picked, `ranking_prefix_cache` — a ranking candidate's cost in AAQ's default (that mode with
    *  prefix_cache on, suffix sessions' creation amortised) — and `value`: what AAQ pays per
    *  ranking candidate by default (ranking_prefix_cache when measured, else the mode's). */
@@ -61,7 +62,8 @@ export function backEnds(r: BenchResults): Record<string, Record<string, Measure
 
 /** The mode AAQ's default ('auto') uses on a bench back end. */
 export function aaqModeOf(backEnd: string): EvalMode {
-  return MEASURED_DEFAULT_MODE[backEnd === 'native' ? 'native' : 'wasm'];
+  void backEnd; // every bench back end is a CPU engine
+  return CPU_ENGINE.defaultMode;
 }
 
 export function summarize(r: BenchResults): BenchResults {

@@ -1,3 +1,5 @@
+import type { EngineTraits } from './engine/traits';
+
 // Types at the seams of the core. Everything here is plain data (structured-clone friendly) so it
 // crosses worker boundaries (comlink) and is stored in snapshots unchanged.
 
@@ -119,6 +121,8 @@ export interface SessionInfo {
 /** One inference back end (onnxruntime-node, onnxruntime-web WASM, onnxruntime-web WebGPU). */
 export interface Engine {
   readonly backend: Backend;
+  /** What the core may rely on (src/core/engine/traits.ts); declared by the engine definitions. */
+  readonly traits: EngineTraits;
   /** Sessions created so far (reported as counts.sessions). */
   readonly sessionsCreated: number;
   /** `options` are back-end session options merged over the engine's defaults (onnxruntime SessionOptions). */

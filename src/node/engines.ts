@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { OrtEngine, type OrtModule, type OrtSessionOptions } from '../core/engine/ort-common';
+import { CPU_ENGINE } from '../core/engine/traits';
 
 export type NodeEngineKind = 'native' | 'wasm';
 
@@ -39,7 +40,7 @@ async function createNativeEngine(opts: NodeEngineOptions): Promise<OrtEngine> {
     ...opts.sessionOptions,
   };
   const label = `onnxruntime-node ${pkgVersion('onnxruntime-node')}${threads ? `, ${threads} thread(s)` : ''}`;
-  return new OrtEngine('native', pickModule(ort), { sessionOptions, label });
+  return new OrtEngine('native', pickModule(ort), { sessionOptions, label, traits: CPU_ENGINE });
 }
 
 interface OrtWebModule extends OrtModule {
@@ -65,7 +66,7 @@ async function createWasmEngine(opts: NodeEngineOptions): Promise<OrtEngine> {
     ...opts.sessionOptions,
   };
   const label = `onnxruntime-web ${pkgVersion('onnxruntime-web')} wasm (Node, 1 thread)`;
-  return new OrtEngine('wasm', pickModule(ort), { sessionOptions, label });
+  return new OrtEngine('wasm', pickModule(ort), { sessionOptions, label, traits: CPU_ENGINE });
 }
 
 /** Path of the CPU WASM binary that onnxruntime-web's Node build loads. */

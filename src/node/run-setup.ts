@@ -8,7 +8,7 @@ import { openDataset, type OpenedDataset } from '../core/data/dataset';
 import { hashBytes } from '../core/data/hash';
 import { decodeModel, MAX_MODEL_BYTES, type ModelProto } from '../core/onnx/proto';
 import { normalizeModel, type NormalizeReport } from '../core/onnx/normalize';
-import { checkLabels, modelInputShape } from '../core/input-checks';
+import { checkLabels, modelInputShape } from '../core/run/input-checks';
 import { OnnxQuantizationBackend, type EvalModeOption } from '../core/evaluation/onnx-backend';
 import { QuantizeError, type MetricName } from '../core/types';
 import { createNodeEngine, type NodeEngineKind } from './engines';

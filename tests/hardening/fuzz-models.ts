@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { modelInputShape } from '../../src/core/input-checks';
+import { modelInputShape } from '../../src/core/run/input-checks';
 import { normalizeModel } from '../../src/core/onnx/normalize';
 import { decodeModel, encodeModel, onnx, type ModelProto, type NodeProto, type TensorProto } from '../../src/core/onnx/proto';
 import { readTensor } from '../../src/core/onnx/tensor';

@@ -135,6 +135,7 @@ describe('runDataset', () => {
     // An engine wrapper that logs and takes 60 ms per run.
     const slow: Engine = {
       backend: engine.backend,
+      traits: engine.traits,
       get sessionsCreated() { return engine.sessionsCreated; },
       createSession: (m) => engine.createSession(m),
       release: (x) => engine.release(x),

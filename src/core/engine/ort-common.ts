@@ -4,6 +4,7 @@
 
 import type { InferenceSession, Tensor, TensorConstructor } from 'onnxruntime-common';
 import type { Backend, DType, Engine, SessionInfo, TensorData, TypedArray } from '../types';
+import type { EngineTraits } from './traits';
 
 /** The part of an onnxruntime module we use: `import * as ort from 'onnxruntime-…'` fits. */
 export interface OrtModule {
@@ -114,12 +115,15 @@ export interface OrtEngineOptions {
   sessionOptions?: OrtSessionOptions;
   /** Human-readable description for reports (e.g. 'onnxruntime-node 1.30, 2 threads'). */
   label?: string;
+  /** What the core may rely on (traits.ts). */
+  traits: EngineTraits;
 }
 
 /** Engine over an injected onnxruntime module. One instance per back end; sessions by id. */
 export class OrtEngine implements Engine {
   readonly backend: Backend;
   readonly label: string;
+  readonly traits: EngineTraits;
   private readonly ort: OrtModule;
   private readonly baseOptions: OrtSessionOptions;
   private readonly sessions = new Map<number, InferenceSession>();
@@ -128,8 +132,9 @@ export class OrtEngine implements Engine {
   private runCount = 0;
   private disposed = false;
 
-  constructor(backend: Backend, ort: OrtModule, opts: OrtEngineOptions = {}) {
+  constructor(backend: Backend, ort: OrtModule, opts: OrtEngineOptions) {
     this.backend = backend;
+    this.traits = opts.traits;
     this.ort = ort;
     this.baseOptions = opts.sessionOptions ?? {};
     this.label = opts.label ?? backend;

@@ -3,7 +3,8 @@
 // Both ways compute the same numbers bit for bit (the per-configuration fake-quant model under
 // FAKE_QUANT_SESSION_OPTIONS and the switchable session under EXACT_SESSION_OPTIONS run the same
 // kernels on the same values), so the choice changes the cost, never a result or a decision.
-//  - 'auto' (the default): the mode the bench measured faster on this back end, recorded below —
+//  - 'auto' (the default): the mode the bench measured faster on this back end, declared by the
+//    engine (defaultMode in src/core/engine/traits.ts, with the measurements) —
 //    deterministic, so two runs of one config write the same report (session counts included).
 //  - 'calibrate': measure at run time. The first evaluation of a quantized configuration with ≥ 5
 //    batches runs batches on each kind of session (their outputs are used; one batch runs on both,
@@ -14,26 +15,8 @@
 //    find a difference, the run keeps to the mode that is cheaper for a candidate of min(N, 300)
 //    samples. Decisions are the same as with 'auto'; timings and session counts vary.
 
-import type { Backend } from '../types';
-
 export type EvalMode = 'switchable' | 'session-per-config';
 export type EvalModeOption = EvalMode | 'auto' | 'calibrate';
-
-/**
- * 'auto': the mode bench/results.md measured faster per back end for a ranking candidate of 300
- * samples, session creation included (2-core AMD EPYC, onnxruntime 1.30; candidate cost ÷ FP32
- * pass, geometric mean over the four zoo models, range over today's bench runs): native —
- * switchable 2.5–2.7, per configuration 2.7–2.8; WASM in Node — 1.21–1.23 vs 1.23–1.37; WASM in
- * Chromium with threads — 1.21–1.39 vs 1.28–1.60. The switchable session is If-gated
- * (candidate-models.ts); a session per configuration pays its set-up (graph surgery, encoding,
- * session creation: 10–350 ms) on every candidate. WebGPU is unmeasured here (no real adapter);
- * its switchable float graph keeps Where so that nothing leaves the GPU.
- */
-export const MEASURED_DEFAULT_MODE: Record<Backend, EvalMode> = {
-  native: 'switchable',
-  wasm: 'switchable',
-  webgpu: 'switchable',
-};
 
 export interface ModeCalibration {
   /** Samples per timed batch. */

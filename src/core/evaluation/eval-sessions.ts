@@ -8,7 +8,7 @@ import type { QuantState } from '../algorithms/backend';
 import { FAKE_QUANT_SESSION_OPTIONS, type CandidateModels } from './candidate-models';
 import { planPrefixCuts } from '../quant/prefix-cuts';
 import { PrefixCache, sameFeed } from './prefix-cache';
-import { MEASURED_DEFAULT_MODE, chooseMode, modeFor, type EvalMode, type EvalModeOption, type ModeCalibration, type ModeUse } from './eval-mode';
+import { chooseMode, modeFor, type EvalMode, type EvalModeOption, type ModeCalibration, type ModeUse } from './eval-mode';
 
 /** A ranking arms prefix_cache only with at least this many candidates (and 1.5 per cut used). */
 export const PREFIX_MIN_CANDIDATES = 8;
@@ -51,8 +51,8 @@ export class EvalSessions {
   /** The mode in use ('auto': the measured default of the back end; 'calibrate': the calibrated one). */
   get mode(): EvalMode {
     const m = this.o.mode;
-    if (m === 'auto') return MEASURED_DEFAULT_MODE[this.o.engine.backend];
-    return m === 'calibrate' ? (this.calibration?.chosen ?? MEASURED_DEFAULT_MODE[this.o.engine.backend]) : m;
+    if (m === 'auto') return this.o.engine.traits.defaultMode;
+    return m === 'calibrate' ? (this.calibration?.chosen ?? this.o.engine.traits.defaultMode) : m;
   }
 
   /** The mode of one evaluation of `k` samples ('calibrate': per the calibration). */
@@ -64,7 +64,7 @@ export class EvalSessions {
   private async switchableSession(): Promise<{ session: SessionInfo; layout: SwitchLayout }> {
     if (!this.switchable) {
       const built = this.o.candidates.switchable(this.o.flavor, this.o.gate);
-      const plan = this.o.prefixCache && this.o.engine.backend !== 'webgpu' ? planPrefixCuts(built.model, built.layout, this.o.inputName, this.o.outputName, this.o.dataset.sampleShape) : null;
+      const plan = this.o.prefixCache && this.o.engine.traits.prefixCache ? planPrefixCuts(built.model, built.layout, this.o.inputName, this.o.outputName, this.o.dataset.sampleShape) : null;
       const session = await this.o.time('sessions', this.o.engine.createSession(encodeModel(plan?.model ?? built.model), EXACT_OPTIONS));
       this.switchable = { session, layout: built.layout };
       if (plan) {
@@ -166,7 +166,7 @@ export class EvalSessions {
   async prepareRanking(state: QuantState, cands: QuantState[]): Promise<number[]> {
     const ids = cands.map((_, i) => i);
     // Bit-exactness of resumed candidates is verified on the CPU engines (tests); not on WebGPU.
-    if ((this.o.mode !== 'auto' && this.o.mode !== 'switchable') || this.mode !== 'switchable' || !this.o.prefixCache || this.o.engine.backend === 'webgpu') return ids;
+    if ((this.o.mode !== 'auto' && this.o.mode !== 'switchable') || this.mode !== 'switchable' || !this.o.prefixCache || !this.o.engine.traits.prefixCache) return ids;
     const sw = await this.switchableSession();
     const prefix = this.prefix;
     if (!prefix) return ids;

@@ -80,8 +80,8 @@ export class OnnxQuantizationBackend implements QuantizationBackend {
     });
     this.sessions = new EvalSessions({
       engine: opts.engine, model: opts.model, dataset: opts.dataset, candidates: this.candidates, evaluator: this.evaluator,
-      inputName: this.inputName, outputName: this.outputName, batchSize: opts.batchSize ?? 16, flavor: opts.flavor ?? 'qdq',
-      gate: opts.gate ?? (opts.engine.backend === 'webgpu' ? 'where' : 'if'),
+      inputName: this.inputName, outputName: this.outputName, batchSize: opts.batchSize ?? 16, flavor: opts.flavor ?? opts.engine.traits.flavor,
+      gate: opts.gate ?? opts.engine.traits.gate,
       mode: opts.mode ?? 'switchable', perConfig: opts.perConfig ?? 'fake-quant', prefixCache: this.prefixWorthIt(), time: (phase, p) => this.time(phase, p),
     });
   }

@@ -1,11 +1,11 @@
 // Checks of a model's input and output and of the labels against the model, made before any work
 // runs so that a bad pairing fails at once with a message naming the file. DOM-free: the CLI uses
 // them (src/node/run-setup.ts) and the studio can.
-import type { OpenedDataset } from './data/dataset';
-import { metricDef } from './metrics/index';
-import { GraphIndex } from './onnx/graph';
-import { DataType, type ModelProto } from './onnx/proto';
-import { QuantizeError, type MetricName } from './types';
+import type { OpenedDataset } from '../data/dataset';
+import { metricDef } from '../metrics/index';
+import { GraphIndex } from '../onnx/graph';
+import { DataType, type ModelProto } from '../onnx/proto';
+import { QuantizeError, type MetricName } from '../types';
 
 /** Input layout and per-sample shape (without batch) from the model input; -1 for symbolic dims.
  *  The input must be float32 (the data pipeline produces float32). */
