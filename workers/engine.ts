@@ -14,6 +14,7 @@
 import { OrtEngine, type OrtModule, type OrtSessionOptions } from '../src/core/engine/ort-common';
 import { CPU_ENGINE, GPU_ENGINE } from '../src/core/engine/traits';
 import type { Engine, SessionInfo, TensorData } from '../src/core/types';
+import type { EngineFactory } from '../src/core/run/open-run';
 import type { BackendChoice, EngineInfo } from './protocol';
 
 interface OrtWeb extends OrtModule {
@@ -108,7 +109,7 @@ export async function createEngine(requested: BackendChoice, threads: number): P
       try {
         const { engine, threads: n } = await webgpuEngine(threads);
         await probe(engine);
-        return { engine, info: { ...base, backend: 'webgpu', label: engine.label, threads: n, adapter, flavor: 'float' } };
+        return { engine, info: { ...base, backend: 'webgpu', label: engine.label, threads: n, adapter, flavor: engine.traits.flavor } };
       } catch (e) {
         const why = `WebGPU could not run a test model (${(e as Error).message})`;
         return fallbackToWasm(base, threads, why);
@@ -117,14 +118,39 @@ export async function createEngine(requested: BackendChoice, threads: number): P
     return fallbackToWasm(base, threads, adapter);
   }
   const { engine, threads: n } = await wasmEngine(threads);
-  return { engine, info: { ...base, backend: 'wasm', label: engine.label, threads: n, flavor: 'qdq' } };
+  return { engine, info: { ...base, backend: 'wasm', label: engine.label, threads: n, flavor: engine.traits.flavor } };
 }
 
 export async function fallbackToWasm(base: { requested: BackendChoice; crossOriginIsolated: boolean }, threads: number, why: string): Promise<CreatedEngine> {
   const { engine, threads: n } = await wasmEngine(threads);
   return {
     engine,
-    info: { ...base, backend: 'wasm', label: engine.label, threads: n, flavor: 'qdq', fallback: `${why[0].toUpperCase()}${why.slice(1)} — running on WASM instead.` },
+    info: { ...base, backend: 'wasm', label: engine.label, threads: n, flavor: engine.traits.flavor, fallback: `${why[0].toUpperCase()}${why.slice(1)} — running on WASM instead.` },
+  };
+}
+
+const NAMES: Record<BackendChoice, string> = { wasm: 'WASM', webgpu: 'WebGPU' };
+
+/**
+ * The engines of a studio run, as the core's run pipeline asks for them: the requested back end
+ * (WebGPU falling back to WASM when it is missing), and WASM when the WebGPU engine cannot load the
+ * model or fails mid-run. Each engine passes the pause gate; `onEngine` is told of every engine.
+ * `fault` (test hook) makes an engine that has a fallback fail as a lost device would.
+ */
+export function studioEngines(
+  requested: BackendChoice,
+  threads: number,
+  gate: PauseGate,
+  onEngine: (info: EngineInfo) => void,
+  fault?: () => Error | null,
+): EngineFactory {
+  const gated = (c: CreatedEngine) => {
+    onEngine(c.info);
+    return new GatedEngine(c.engine, gate, c.engine.traits.fallback ? fault : undefined);
+  };
+  return {
+    create: async () => gated(await createEngine(requested, threads)),
+    fallback: async (failed, why) => gated(await fallbackToWasm({ requested, crossOriginIsolated: self.crossOriginIsolated }, threads, `${NAMES[failed.backend as BackendChoice] ?? failed.label} ${why}`)),
   };
 }
 
@@ -159,6 +185,9 @@ export class GatedEngine implements Engine {
   }
   get traits() {
     return this.inner.traits;
+  }
+  get label() {
+    return this.inner.label;
   }
   get sessionsCreated(): number {
     return this.inner.sessionsCreated - this.base;

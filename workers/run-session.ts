@@ -1,21 +1,16 @@
-// One run inside the run worker: set up from the picked files (or from IndexedDB when resuming),
-// drive the core's AccuracyAwareQuantization with a checkpoint after every step, export the QDQ
-// model and the report. Mirrors `aaq quantize` (src/cli/main.ts).
+// One run inside the run worker: the studio's shell over the run pipeline of src/core/run/ (the
+// same as `aaq quantize`'s): the picked files (or those kept in IndexedDB when resuming) in, the
+// run's record, state and digest stored after every step, the QDQ model and the report out.
 
-import { runAccuracyAware } from '../src/core/algorithms/accuracy-aware';
-import { runDefaultQuantization } from '../src/core/algorithms/default-quantization';
-import type { AaqResult, AaqRunState } from '../src/core/algorithms/history';
-import type { QuantState } from '../src/core/algorithms/backend';
-import { OnnxQuantizationBackend } from '../src/core/evaluation/onnx-backend';
-import { encodeModel } from '../src/core/onnx/proto';
+import { executeRun } from '../src/core/run/execute';
+import { OpenedRun } from '../src/core/run/open-run';
+import { resumePoint, type RunSnapshots } from '../src/core/run/run-record';
 import { IdbSnapshotStore, StorageFullError } from '../src/core/store/idb-store';
 import { QuantizeError, type RunEvent } from '../src/core/types';
 import { collectGroupOps, digestOf, emptyDigest, type DigestContext } from './digest';
-import { createEngine, fallbackToWasm, GatedEngine, PauseGate, type CreatedEngine } from './engine';
-import type { DataFile, DataInput, RunDigest, RunMeta, RunOutcome, RunSettings, StartRequest, UiEvent } from './protocol';
-import { buildReport } from './report';
-import { prepareBrowserRun, type BrowserSetup } from './setup';
-import { checkLabels } from '../src/core/run/input-checks';
+import { studioEngines, type PauseGate } from './engine';
+import type { DataFile, DataInput, EngineInfo, RunDigest, RunMeta, RunOutcome, RunSettings, StartRequest, UiEvent } from './protocol';
+import { browserInputs } from './setup';
 
 /** Data files up to this size are kept in IndexedDB with the run, so a resume needs no re-pick. */
 const KEEP_DATA_BYTES = 64 * 1024 * 1024;
@@ -52,7 +47,8 @@ interface Loaded {
   meta: RunMeta;
   modelBytes: Uint8Array;
   data: DataInput;
-  resumeFrom?: AaqRunState;
+  /** A completed step is stored (a resume continues from it; otherwise it starts over). */
+  hasState?: boolean;
   digest?: RunDigest;
 }
 
@@ -63,9 +59,9 @@ async function load(store: IdbSnapshotStore, req: StartRequest): Promise<Loaded>
     if (!meta || !modelBytes) throw new QuantizeError(`run ${req.runId} is not in this browser's storage (deleted, or storage was cleared)`);
     const data = req.data ?? (await keptData(store, req.runId));
     if (!data) throw new DataNeededError(req.runId, meta.dataName);
-    const resumeFrom = await store.get<AaqRunState>(req.runId, 'state');
+    const hasState = (await store.get<unknown>(req.runId, 'state')) !== undefined;
     const digest = await store.get<RunDigest>(req.runId, 'digest');
-    return { meta: { ...meta, settings: req.settings ?? meta.settings }, modelBytes, data, resumeFrom, digest };
+    return { meta: { ...meta, settings: req.settings ?? meta.settings }, modelBytes, data, hasState, digest };
   }
   if (!req.configText || !req.model || !req.data) throw new Error('a new run needs a config, a model and data');
   const now = Date.now();
@@ -79,11 +75,12 @@ async function load(store: IdbSnapshotStore, req: StartRequest): Promise<Loaded>
   return { meta, modelBytes: req.model.bytes, data: req.data };
 }
 
-function checkSame(meta: RunMeta, setup: BrowserSetup): void {
+/** A resume with no completed step starts over, but only on the same inputs. */
+function checkSame(meta: RunMeta, fingerprints: RunMeta['fingerprints']): void {
   const what = { model: 'model', data: 'data files', config: 'configuration' } as const;
   for (const k of ['model', 'data', 'config'] as const) {
-    if (meta.fingerprints[k] !== setup.fingerprints[k]) {
-      throw new QuantizeError(`the ${what[k]} differ from the interrupted run's (fingerprint ${setup.fingerprints[k].slice(0, 12)}… ≠ ${meta.fingerprints[k].slice(0, 12)}…); refusing to resume`, {
+    if (meta.fingerprints[k] !== fingerprints[k]) {
+      throw new QuantizeError(`the ${what[k]} differ from the interrupted run's (fingerprint ${fingerprints[k].slice(0, 12)}… ≠ ${meta.fingerprints[k].slice(0, 12)}…); refusing to resume`, {
         expected: `the same ${what[k]} as run ${meta.runId}`,
       });
     }
@@ -126,13 +123,9 @@ async function execute(
 ): Promise<RunOutcome> {
   const { meta, modelBytes, data } = loaded;
   const log = (message: string) => emit({ type: 'log', message });
-  const setup = await prepareBrowserRun(meta.configText, meta.modelName, modelBytes, data);
-  const warnings = [...setup.parsed.warnings, ...setup.dataset.warnings];
-  for (const w of warnings) emit({ type: 'warning', message: w });
-  if (req.resume) {
-    checkSame(meta, setup);
-    log(loaded.resumeFrom ? `Resuming from phase '${loaded.resumeFrom.phase}' (${loaded.resumeFrom.history.length} iterations done)` : 'Restarting the run from the beginning (no step was completed)');
-  } else {
+  const inputs = await browserInputs(meta.configText, meta.modelName, modelBytes, data);
+  for (const w of inputs.warnings) emit({ type: 'warning', message: w });
+  if (!req.resume) {
     await store.delete(meta.runId);
     await store.putBytes(meta.runId, 'model', modelBytes);
     const size = data.files.reduce((n, f) => n + f.file.size, 0);
@@ -146,18 +139,14 @@ async function execute(
         emit({ type: 'warning', message: `The data files were not kept in browser storage (${e.message}); a resume will ask for them again.` });
       }
     }
-    meta.algorithm = setup.algorithm.name;
-    meta.dataSize = setup.dataset.size;
-    meta.fingerprints = setup.fingerprints;
+    meta.algorithm = inputs.algorithm.name;
+    meta.dataSize = inputs.dataset.size;
+    meta.fingerprints = inputs.fingerprints;
     await saveMeta({ dataStored, status: 'running' });
   }
   await saveMeta({ status: 'running', error: undefined });
 
   const settings = meta.settings;
-  let created = await createEngine(settings.backend, settings.threads);
-  emit({ type: 'engine', info: created.info });
-  if (created.info.fallback) emit({ type: 'warning', message: created.info.fallback });
-
   // Test hook: the WebGPU device is "lost" after the first snapshot (a page opened with ?test).
   let gpuLost = false;
   const lostError = () => {
@@ -165,107 +154,60 @@ async function execute(
     e.name = 'OperationError';
     return e;
   };
-  const makeBackend = (c: CreatedEngine) =>
-    new OnnxQuantizationBackend({
-      engine: new GatedEngine(c.engine, gate, c.info.backend === 'webgpu' ? () => (gpuLost ? lostError() : null) : undefined), model: setup.model, dataset: setup.dataset, metrics: setup.metrics,
-      placementParams: setup.params, batchSize: settings.batchSize, flavor: c.info.flavor, mode: settings.mode,
-      tuningStats: setup.algorithm.name === 'AccuracyAwareQuantization' && setup.algorithm.params.tune_hyperparams,
-      prefixCache: setup.algorithm.name === 'AccuracyAwareQuantization' && setup.algorithm.params.prefix_cache,
-    });
-  let backend = makeBackend(created);
-  try {
-    await backend.openFp32Session();
-  } catch (e) {
-    // The model does not load on the WebGPU EP (an operator or type it lacks): WASM instead.
-    if (created.info.backend !== 'webgpu') throw new QuantizeError(`the model cannot be loaded for inference: ${(e as Error).message}`, { file: meta.modelName });
-    await backend.dispose().catch(() => undefined);
-    await created.engine.dispose().catch(() => undefined);
-    created = await fallbackToWasm({ requested: 'webgpu', crossOriginIsolated: self.crossOriginIsolated }, settings.threads, `WebGPU cannot load this model (${(e as Error).message})`);
-    emit({ type: 'engine', info: created.info });
-    emit({ type: 'warning', message: created.info.fallback! });
-    backend = makeBackend(created);
-    await backend.openFp32Session();
-  }
-  // As the CLI: the model runs on sample 0 and the labels fit the classes it scores.
-  const ds = setup.parsed.config.engine.dataset;
-  checkLabels(setup.dataset, await backend.probe(), setup.metrics, { data: ds.data_source, labels: ds.labels });
-  const groupOps = new Map<string, string[]>(Object.entries(loaded.digest?.groupOps ?? {}));
-  const layers = backend.placement.ops.map((name) => ({ name, op: backend.idx.nodes[backend.idx.nodeByName.get(name)!]?.opType ?? '?' }));
-  const dctx = (): DigestContext => ({ params: setup.params, layers, int8: [], groupOps });
-  const progress = progressEmitter(emit);
-  let prior = { ...meta.counts };
-  const counts = () => {
-    const c = backend.counts();
-    return { inferences: prior.inferences + c.inferences, sessions: prior.sessions + c.sessions };
+  const onEngine = (info: EngineInfo) => {
+    emit({ type: 'engine', info });
+    if (info.fallback) emit({ type: 'warning', message: info.fallback });
   };
-
-  let state: QuantState;
-  let baseline: Record<string, number>, quantized: Record<string, number>, final: Record<string, number>, drop: Record<string, number>;
-  let labelFree: boolean;
-  let aaq: AaqResult | undefined;
-  if (setup.algorithm.name === 'DefaultQuantization') {
-    emit({ type: 'digest', digest: emptyDigest(dctx()) });
-    const r = await runDefaultQuantization(backend, setup.algorithm.params, { progress, log });
-    ({ state, baseline, quantized, drop, labelFree } = r);
-    final = r.quantized;
-    const d = emptyDigest({ ...dctx(), int8: backend.quantizedOps(state) });
-    emit({ type: 'digest', digest: { ...d, phase: 'done', metrics: r.metrics, baseline, quantized: { metrics: quantized, drop }, current: { metrics: quantized, drop } } });
-  } else {
-    const params = setup.algorithm.params;
-    let resumeFrom = loaded.resumeFrom;
-    emit({ type: 'digest', digest: resumeFrom ? digestOf(resumeFrom, { ...dctx(), int8: resumeFrom.current ? backend.quantizedOps(resumeFrom.current.state) : [] }) : emptyDigest(dctx()) });
-    const checkpoint = async (s: AaqRunState) => {
-      collectGroupOps(s, groupOps);
-      const digest = digestOf(s, { ...dctx(), int8: s.current ? backend.quantizedOps(s.current.state) : [] });
-      await store.put(meta.runId, 'state', s);
-      await store.put(meta.runId, 'digest', digest);
-      await saveMeta({ phase: s.phase, iterations: s.history.length, counts: counts() });
-      emit({ type: 'digest', digest });
-      if (req.test?.loseGpuAfterSnapshot && created.info.backend === 'webgpu') gpuLost = true;
+  const engines = studioEngines(settings.backend, settings.threads, gate, onEngine, () => (gpuLost ? lostError() : null));
+  const run = await OpenedRun.open(inputs, { engines, settings: { batchSize: settings.batchSize, mode: settings.mode }, warn: log });
+  try {
+    const snapshots: RunSnapshots = {
+      store, runId: meta.runId, recordKey: 'resume',
+      names: { run: `run ${meta.runId} in this browser's storage`, key: (k) => `run ${meta.runId} ('${k}' in this browser's storage)`, expected: 'a run started in this studio' },
     };
-    for (;;) {
-      try {
-        aaq = await runAccuracyAware(backend, params, { resumeFrom, progress, log, checkpoint });
-        break;
-      } catch (e) {
-        // WebGPU failed mid-run (device lost, a kernel error): carry on from the last completed
-        // step on WASM, and say so.
-        if (created.info.backend !== 'webgpu' || e instanceof QuantizeError || e instanceof StorageFullError) throw e;
-        const why = `WebGPU failed during the run (${(e as Error).message})`;
-        prior = counts();
-        await backend.dispose().catch(() => undefined);
-        await created.engine.dispose().catch(() => undefined);
-        created = await fallbackToWasm({ requested: 'webgpu', crossOriginIsolated: self.crossOriginIsolated }, settings.threads, why);
-        emit({ type: 'engine', info: created.info });
-        emit({ type: 'warning', message: created.info.fallback! });
-        backend = makeBackend(created);
-        resumeFrom = await store.get<AaqRunState>(meta.runId, 'state');
-        log(`${why}; resuming from the last completed step on WASM`);
-      }
+    const aaq = inputs.algorithm.name === 'AccuracyAwareQuantization' ? inputs.algorithm.params : undefined;
+    const resume = req.resume && aaq && loaded.hasState ? await resumePoint(snapshots, inputs.fingerprints, run.backend, aaq) : undefined;
+    if (req.resume) {
+      if (!resume) checkSame(meta, inputs.fingerprints);
+      log(resume ? `Resuming from phase '${resume.state.phase}' (${resume.state.history.length} iterations done)` : 'Restarting the run from the beginning (no step was completed)');
     }
-    ({ state, baseline, quantized, final, drop, labelFree } = aaq);
+    const groupOps = new Map<string, string[]>(Object.entries(loaded.digest?.groupOps ?? {}));
+    const dctx = (int8: string[]): DigestContext => {
+      const b = run.backend;
+      const layers = b.placement.ops.map((name) => ({ name, op: b.idx.nodes[b.idx.nodeByName.get(name)!]?.opType ?? '?' }));
+      return { params: inputs.params, layers, int8, groupOps };
+    };
+    const from = resume?.state;
+    emit({ type: 'digest', digest: from ? digestOf(from, dctx(from.current ? run.backend.quantizedOps(from.current.state) : [])) : emptyDigest(dctx([])) });
+    const outcome = await executeRun(run, {
+      snapshots, resume, keepStored: true, modelPath: meta.modelName, startedAt: t0,
+      progress: progressEmitter(emit), log,
+      onCheckpoint: async (s, counts) => {
+        collectGroupOps(s, groupOps);
+        const digest = digestOf(s, dctx(s.current ? run.backend.quantizedOps(s.current.state) : []));
+        await store.put(meta.runId, 'digest', digest);
+        await saveMeta({ phase: s.phase, iterations: s.history.length, counts });
+        emit({ type: 'digest', digest });
+        if (req.test?.loseGpuAfterSnapshot) gpuLost = true;
+      },
+    });
+    const { report, qdq } = outcome;
+    if (!aaq) {
+      const d = emptyDigest(dctx(run.backend.quantizedOps(outcome.state)));
+      const m = { metrics: report.quantized.metrics, drop: report.drop };
+      emit({ type: 'digest', digest: { ...d, phase: 'done', metrics: run.backend.metricDefs(), baseline: report.baseline.metrics, quantized: m, current: m } });
+    }
+    await store.put(meta.runId, 'report', report);
+    await store.putBytes(meta.runId, 'qdq', qdq);
+    const metric = Object.keys(report.final.metrics)[0];
+    await saveMeta({
+      status: 'done', phase: 'done', counts: report.counts, iterations: outcome.aaq?.history.length ?? 0,
+      final: { metric, fp32: report.baseline.metrics[metric], int8: report.quantized.metrics[metric], final: report.final.metrics[metric], drop: report.drop[metric], reverted: report.reverted.length },
+    });
+    return { report, qdq, meta: { ...meta } };
+  } finally {
+    await run.dispose();
   }
-
-  progress({ stage: 'export', done: 0, total: 1, message: 'writing the QDQ model' });
-  const tExport = performance.now();
-  const qdq = encodeModel(backend.exportModel(state));
-  backend.timings.export = performance.now() - tExport;
-  progress({ stage: 'export', done: 1, total: 1 });
-  const report = buildReport({
-    setup, backend, engine: { backend: created.info.backend, label: created.info.label }, modelName: meta.modelName,
-    modelBytes: modelBytes.byteLength, qdqBytes: qdq.byteLength, state, baseline, quantized, final, drop, labelFree, aaq,
-    priorCounts: prior, totalMs: performance.now() - t0, warnings,
-  });
-  await store.put(meta.runId, 'report', report);
-  await store.putBytes(meta.runId, 'qdq', qdq);
-  const metric = Object.keys(final)[0];
-  await saveMeta({
-    status: 'done', phase: 'done', counts: report.counts, iterations: aaq?.history.length ?? 0,
-    final: { metric, fp32: baseline[metric], int8: quantized[metric], final: final[metric], drop: drop[metric], reverted: report.reverted.length },
-  });
-  await backend.dispose().catch(() => undefined);
-  await created.engine.dispose().catch(() => undefined);
-  return { report, qdq, meta: { ...meta } };
 }
 
 export async function fingerprintFor(data: DataInput, runId: string): Promise<{ fingerprint: string; expected: string; same: boolean }> {
@@ -273,8 +215,8 @@ export async function fingerprintFor(data: DataInput, runId: string): Promise<{ 
   const meta = await store.get<RunMeta>(runId, 'meta');
   const modelBytes = await store.getBytes(runId, 'model');
   if (!meta || !modelBytes) throw new QuantizeError(`run ${runId} is not in this browser's storage`);
-  const setup = await prepareBrowserRun(meta.configText, meta.modelName, modelBytes, data);
-  return { fingerprint: setup.fingerprints.data, expected: meta.fingerprints.data, same: setup.fingerprints.data === meta.fingerprints.data };
+  const inputs = await browserInputs(meta.configText, meta.modelName, modelBytes, data);
+  return { fingerprint: inputs.fingerprints.data, expected: meta.fingerprints.data, same: inputs.fingerprints.data === meta.fingerprints.data };
 }
 
 export type { DataFile };

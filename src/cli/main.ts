@@ -1,16 +1,13 @@
-// The `aaq` command line: `aaq eval` and `aaq quantize` (see README).
+// The `aaq` command line: `aaq eval` and `aaq quantize` (see README). A thin shell over the run
+// pipeline of src/core/run/: it reads and writes files, prints progress and maps errors to exit codes.
 import { Command, Option } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
-import { runAccuracyAware } from '../core/algorithms/accuracy-aware';
-import { runDefaultQuantization } from '../core/algorithms/default-quantization';
-import type { AaqResult, AaqRunState } from '../core/algorithms/history';
-import type { QuantState } from '../core/algorithms/backend';
-import { encodeModel } from '../core/onnx/proto';
-import { AAQ_VERSION, buildRunReport, summaryText } from '../core/report';
+import { dirname, resolve } from 'node:path';
+import { AAQ_VERSION, summaryText } from '../core/report';
+import { executeRun } from '../core/run/execute';
+import { resumePoint } from '../core/run/run-record';
 import { QuantizeError, type RunEvent } from '../core/types';
-import type { FileSnapshotStore } from '../node/file-store';
-import { freshSnapshots, nextMeta, resumeSnapshots, type RunMeta } from '../node/resume';
+import { folderSnapshots } from '../node/resume';
 import { prepareRun, type RunSetup, type RunSetupOptions } from '../node/run-setup';
 
 function progressPrinter(quiet: boolean): (e: RunEvent) => void {
@@ -47,7 +44,7 @@ function setupOptions(o: CommonOpts): RunSetupOptions {
 
 function warn(setup: RunSetup, quiet?: boolean): void {
   if (quiet) return;
-  for (const w of [...setup.parsed.warnings, ...setup.dataset.warnings]) process.stderr.write(`warning: ${w}\n`);
+  for (const w of setup.warnings) process.stderr.write(`warning: ${w}\n`);
 }
 
 /** Runs `f` on a prepared run and releases its sessions and engine, also when `f` fails. */
@@ -56,8 +53,7 @@ async function withSetup(o: CommonOpts, f: (setup: RunSetup) => Promise<void>): 
   try {
     await f(setup);
   } finally {
-    await setup.backend.dispose().catch(() => undefined);
-    await setup.engine.dispose().catch(() => undefined);
+    await setup.run.dispose();
   }
 }
 
@@ -84,58 +80,23 @@ async function cmdQuantize(o: QuantizeOpts): Promise<void> {
 
 async function quantizeWith(setup: RunSetup, o: QuantizeOpts, t0: number): Promise<void> {
   warn(setup, o.quiet);
-  const progress = progressPrinter(!!o.quiet);
-  const log = (m: string) => !o.quiet && process.stderr.write(`${m}\n`);
-  const { algorithm, backend } = setup;
-  let state: QuantState;
-  let baseline: Record<string, number>, quantized: Record<string, number>, final: Record<string, number>, drop: Record<string, number>;
-  let labelFree = false;
-  let aaq: AaqResult | undefined;
-  let priorCounts = { inferences: 0, sessions: 0 };
-  if (algorithm.name === 'DefaultQuantization') {
-    if (o.resume) {
-      throw new QuantizeError('--resume continues an AccuracyAwareQuantization run, but this config runs DefaultQuantization', {
-        file: resolve(o.config), field: 'compression.algorithms[0].name', expected: 'the config of the interrupted AAQ run',
-      });
-    }
-    const r = await runDefaultQuantization(backend, algorithm.params, { progress, log });
-    ({ state, baseline, quantized, drop } = r);
-    final = r.quantized;
-    labelFree = r.labelFree;
-  } else {
-    const dir = resolve(o.resume ?? o.snapshots ?? `${o.out}.run`);
-    let store: FileSnapshotStore;
-    let meta: RunMeta;
-    let resumeFrom: AaqRunState | undefined;
-    if (o.resume) {
-      ({ store, state: resumeFrom, counts: priorCounts, meta } = await resumeSnapshots(dir, setup, algorithm.params));
-      log(`resuming from phase '${resumeFrom.phase}' (${resumeFrom.history.length} iterations done)`);
-    } else {
-      ({ store, meta } = await freshSnapshots(dir, setup));
-    }
-    aaq = await runAccuracyAware(backend, algorithm.params, {
-      resumeFrom, progress, log,
-      checkpoint: async (s) => {
-        const c = backend.counts();
-        meta = nextMeta(meta, s, { inferences: priorCounts.inferences + c.inferences, sessions: priorCounts.sessions + c.sessions });
-        await store.put('run', 'meta', meta);
-        await store.put('run', 'state', s);
-      },
+  const aaq = setup.algorithm.name === 'AccuracyAwareQuantization';
+  if (o.resume && !aaq) {
+    throw new QuantizeError('--resume continues an AccuracyAwareQuantization run, but this config runs DefaultQuantization', {
+      file: setup.configPath, field: 'compression.algorithms[0].name', expected: 'the config of the interrupted AAQ run',
     });
-    ({ state, baseline, quantized, final, drop, labelFree } = aaq);
   }
-  const tExport = performance.now();
-  const bytes = encodeModel(backend.exportModel(state));
-  mkdirSync(dirname(resolve(o.out)), { recursive: true });
-  writeFileSync(o.out, bytes);
-  backend.timings.export = performance.now() - tExport;
-  const report = buildRunReport({
-    setup, backend, engine: { backend: setup.engine.backend, label: setup.engine.label },
-    model: { path: setup.modelPath, name: basename(setup.modelPath), bytes: setup.modelBytes.byteLength, quantizedBytes: bytes.byteLength },
-    state, baseline, quantized, final, drop, labelFree, aaq, priorCounts,
-    totalMs: performance.now() - t0,
-    warnings: [...setup.parsed.warnings, ...setup.dataset.warnings],
+  const snapshots = aaq ? folderSnapshots(resolve(o.resume ?? o.snapshots ?? `${o.out}.run`), !!o.resume) : undefined;
+  const resume = snapshots && o.resume && setup.algorithm.name === 'AccuracyAwareQuantization'
+    ? await resumePoint(snapshots, setup.fingerprints, setup.backend, setup.algorithm.params)
+    : undefined;
+  const { report, qdq } = await executeRun(setup.run, {
+    snapshots, resume, modelPath: setup.modelPath, startedAt: t0,
+    progress: progressPrinter(!!o.quiet),
+    log: (m) => !o.quiet && process.stderr.write(`${m}\n`),
   });
+  mkdirSync(dirname(resolve(o.out)), { recursive: true });
+  writeFileSync(o.out, qdq);
   if (o.report) {
     mkdirSync(dirname(resolve(o.report)), { recursive: true });
     writeFileSync(o.report, JSON.stringify(report, null, 2) + '\n');

@@ -9,6 +9,7 @@ import type { OnnxQuantizationBackend } from './evaluation/onnx-backend';
 import type { AccuracyAwareParams, DefaultQuantizationParams, ParsedConfig } from './config/types';
 import type { QuantizerSpec } from './types';
 import type { ModeCalibration, ModeUse } from './evaluation/eval-mode';
+import type { SavingsOptions } from './run/eval-options';
 
 /** The tool's version, written into every report (and printed by `aaq --version`). */
 export const AAQ_VERSION = '0.1.0';
@@ -31,7 +32,10 @@ export interface RunReport {
   reverted: { group: string; ops: string[] }[];
   layers: { name: string; precision: 'INT8' | 'FP32'; reverted_at?: number }[];
   quantizers: { total: number; enabled: number };
-  aaq?: Omit<AaqResult, 'state' | 'baseline' | 'final' | 'drop' | 'reverted' | 'groupsTotal'>;
+  aaq?: Omit<AaqResult, 'state' | 'baseline' | 'final' | 'drop' | 'reverted' | 'groupsTotal' | 'options'> & {
+    /** POT's fixes and the four savings as the run applied them (src/core/run/eval-options.ts). */
+    options: AaqResult['options'] & Partial<Omit<SavingsOptions, 'notes'>>;
+  };
   counts: { inferences: number; sessions: number };
   timings: Record<string, number>;
   warnings: string[];
@@ -85,6 +89,8 @@ export interface RunReportInput {
   labelFree: boolean;
   /** The AccuracyAwareQuantization result; absent for DefaultQuantization. */
   aaq?: AaqResult;
+  /** The AAQ savings as decided for the run's engine (src/core/run/eval-options.ts). */
+  savings?: SavingsOptions;
   /** Inferences and sessions of the earlier part of a resumed run (added to the back end's counts). */
   priorCounts?: { inferences: number; sessions: number };
   /** Wall time of the whole run, ms (the report's `timings.total`). */
@@ -131,11 +137,12 @@ export function buildRunReport(r: RunReportInput): RunReport {
     quantizers: quantizerCounts(backend.quantizerSpecs(), r.state),
     counts: { inferences: prior.inferences + c.inferences, sessions: prior.sessions + c.sessions },
     timings: { ...backend.timings, total: r.totalMs },
-    warnings: r.warnings,
+    warnings: [...r.warnings, ...(r.savings?.notes ?? [])],
   };
   if (aaq) {
     const { state: _s, baseline: _b, final: _f, drop: _d, reverted: _r, groupsTotal: _g, ...rest } = aaq;
-    report.aaq = rest;
+    const { notes: _n, ...savings } = r.savings ?? { notes: [] };
+    report.aaq = { ...rest, options: { ...rest.options, ...savings } };
   }
   return report;
 }

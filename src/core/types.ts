@@ -121,6 +121,8 @@ export interface SessionInfo {
 /** One inference back end (onnxruntime-node, onnxruntime-web WASM, onnxruntime-web WebGPU). */
 export interface Engine {
   readonly backend: Backend;
+  /** Human-readable description for reports and messages (e.g. 'onnxruntime-node 1.30.0'). */
+  readonly label: string;
   /** What the core may rely on (src/core/engine/traits.ts); declared by the engine definitions. */
   readonly traits: EngineTraits;
   /** Sessions created so far (reported as counts.sessions). */
@@ -155,8 +157,11 @@ export interface Dataset {
   get(index: number): Promise<Sample>;
 }
 
-export type MetricName = 'accuracy@top1' | 'accuracy@top5' | 'agreement@top1';
+/** A metric's name: one registered in src/core/metrics/registry.ts (checked there at run time:
+ *  isMetricName, metricDefinition), e.g. 'accuracy@top1'. */
+export type MetricName = string;
 
+/** What the AAQ loop needs of a metric (the registry's metricDef gives it). */
 export interface MetricDef {
   name: MetricName;
   direction: 'higher-better' | 'lower-better';

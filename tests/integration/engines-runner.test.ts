@@ -136,6 +136,7 @@ describe('runDataset', () => {
     const slow: Engine = {
       backend: engine.backend,
       traits: engine.traits,
+      label: 'slow test engine',
       get sessionsCreated() { return engine.sessionsCreated; },
       createSession: (m) => engine.createSession(m),
       release: (x) => engine.release(x),

@@ -3,8 +3,6 @@ import { describe, expect, it } from 'vitest';
 import type { AaqResult } from '../../src/core/algorithms/history';
 import type { QuantState } from '../../src/core/algorithms/backend';
 import { AAQ_VERSION, buildRunReport, summaryText, type ReportBackend, type ReportSetup, type RunReportInput } from '../../src/core/report';
-import { buildReport } from '../../workers/report';
-import type { BrowserSetup } from '../../workers/setup';
 
 const OPS = ['conv1', 'conv2', 'fc'];
 
@@ -100,15 +98,5 @@ describe('buildRunReport', () => {
     for (const k of ['state', 'baseline', 'final', 'drop', 'reverted', 'groupsTotal']) expect(r.aaq).not.toHaveProperty(k);
     expect(r.aaq).toMatchObject({ status: 'met', messages: ['m'], diffSubsetSize: 16, quantized: metrics.quantized });
     expect(summaryText(r)).toContain('reverted 1 of 5 groups (1 of 3 layers FP32)');
-  });
-
-  it('gives the studio\'s worker the same report as the CLI for the same run', () => {
-    const cli = buildRunReport(input({ model: { path: 'cnn.onnx', name: 'cnn.onnx', bytes: 4096, quantizedBytes: 1024 }, priorCounts: { inferences: 1, sessions: 1 } }));
-    const base = input();
-    const worker = buildReport({
-      setup: base.setup as BrowserSetup, backend: base.backend, engine: base.engine, modelName: 'cnn.onnx', modelBytes: 4096, qdqBytes: 1024,
-      state, ...metrics, labelFree: false, priorCounts: { inferences: 1, sessions: 1 }, totalMs: 123, warnings: ['w1'],
-    });
-    expect(worker).toEqual(cli);
   });
 });

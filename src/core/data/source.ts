@@ -13,6 +13,8 @@ export interface FileSource {
   list(dir: string): Promise<FileEntry[]>;
   read(path: string): Promise<Uint8Array>;
   exists(path: string): Promise<boolean>;
+  /** How a path is named in messages (e.g. the absolute path on disk); the path itself without it. */
+  resolve?(path: string): string;
   /** Optional fast path for `pathKind`; sources without it are asked through `list(parent)`. */
   kind?(path: string): Promise<'file' | 'dir' | null>;
 }

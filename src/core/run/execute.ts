@@ -1,0 +1,127 @@
+// Executing a prepared run, the same for the CLI and the studio: the configured algorithm
+// (DefaultQuantization, or AccuracyAwareQuantization with a checkpoint after every step, resumable),
+// the QDQ export and the report. The shells only supply the files and show the result.
+import { runAccuracyAware } from '../algorithms/accuracy-aware';
+import type { QuantState } from '../algorithms/backend';
+import { runDefaultQuantization } from '../algorithms/default-quantization';
+import type { AaqResult, AaqRunState } from '../algorithms/history';
+import { encodeModel } from '../onnx/proto';
+import { buildRunReport, type RunReport } from '../report';
+import { QuantizeError, type ProgressFn } from '../types';
+import type { OpenedRun } from './open-run';
+import { checkpoint, startRecord, type Counts, type ResumePoint, type RunRecord, type RunSnapshots } from './run-record';
+
+export interface ExecuteOptions {
+  /** Where an AAQ run checkpoints (required for AAQ). */
+  snapshots?: RunSnapshots;
+  /** Continue from this point (resumePoint()); a fresh run otherwise (its snapshots are cleared). */
+  resume?: ResumePoint;
+  /** Keep what is already stored under the run id when starting fresh (the studio stores the run's
+   *  inputs there first). */
+  keepStored?: boolean;
+  progress?: ProgressFn;
+  log?(message: string): void;
+  /** After each completed AAQ step has been stored, with the run's counts so far. */
+  onCheckpoint?(state: AaqRunState, counts: Counts): Promise<void> | void;
+  /** The model's path or name in the report. */
+  modelPath: string;
+  /** When the run started (performance.now()), for the report's total time. */
+  startedAt: number;
+}
+
+export interface RunOutcome {
+  report: RunReport;
+  /** The exported QDQ model. */
+  qdq: Uint8Array;
+  state: QuantState;
+  aaq?: AaqResult;
+}
+
+interface Metrics {
+  baseline: Record<string, number>;
+  quantized: Record<string, number>;
+  final: Record<string, number>;
+  drop: Record<string, number>;
+  labelFree: boolean;
+}
+
+export async function executeRun(run: OpenedRun, o: ExecuteOptions): Promise<RunOutcome> {
+  const { inputs } = run;
+  const log = o.log ?? (() => undefined);
+  let prior: Counts = o.resume?.counts ?? { inferences: 0, sessions: 0 };
+  const counts = (): Counts => {
+    const c = run.backend.counts();
+    return { inferences: prior.inferences + c.inferences, sessions: prior.sessions + c.sessions };
+  };
+  let state: QuantState;
+  let m: Metrics;
+  let aaq: AaqResult | undefined;
+  if (inputs.algorithm.name === 'DefaultQuantization') {
+    if (o.resume) {
+      throw new QuantizeError('a resume continues an AccuracyAwareQuantization run, but this config runs DefaultQuantization', {
+        file: inputs.configName,
+        field: 'compression.algorithms[0].name',
+        expected: 'the config of the interrupted AAQ run',
+      });
+    }
+    const r = await runDefaultQuantization(run.backend, inputs.algorithm.params, { progress: o.progress, log });
+    state = r.state;
+    m = { baseline: r.baseline, quantized: r.quantized, final: r.quantized, drop: r.drop, labelFree: r.labelFree };
+  } else {
+    const snap = o.snapshots;
+    if (!snap) throw new Error('an AccuracyAwareQuantization run needs a snapshot store');
+    const params = inputs.algorithm.params;
+    let record: RunRecord = o.resume?.record ?? (await startRecord(snap, inputs.fingerprints, !o.keepStored));
+    let resumeFrom = o.resume?.state;
+    if (resumeFrom) log(`resuming from phase '${resumeFrom.phase}' (${resumeFrom.history.length} iterations done)`);
+    for (;;) {
+      let storing = false;
+      try {
+        aaq = await runAccuracyAware(run.backend, params, {
+          resumeFrom, progress: o.progress, log,
+          checkpoint: async (s) => {
+            storing = true;
+            const c = counts();
+            record = await checkpoint(snap, record, s, c);
+            await o.onCheckpoint?.(s, c);
+            storing = false;
+          },
+        });
+        break;
+      } catch (e) {
+        // The engine failed mid-run (a GPU device lost, a kernel error): go on from the last
+        // completed step on its fallback, and say so. A failure to store is the run's.
+        if (storing || !run.canFallBack(e)) throw e;
+        const why = `failed during the run (${e instanceof Error ? e.message : String(e)})`;
+        const failed = run.engine.label;
+        prior = counts();
+        await run.fallBack(why);
+        resumeFrom = await snap.store.get<AaqRunState>(snap.runId, 'state');
+        log(`${failed} ${why}; resuming from the last completed step on ${run.engine.label}`);
+      }
+    }
+    state = aaq.state;
+    m = { baseline: aaq.baseline, quantized: aaq.quantized, final: aaq.final, drop: aaq.drop, labelFree: aaq.labelFree };
+  }
+
+  o.progress?.({ stage: 'export', done: 0, total: 1, message: 'writing the QDQ model' });
+  const tExport = performance.now();
+  const qdq = encodeModel(run.backend.exportModel(state));
+  run.backend.timings.export = performance.now() - tExport;
+  o.progress?.({ stage: 'export', done: 1, total: 1 });
+  const report = buildRunReport({
+    setup: inputs,
+    backend: run.backend,
+    engine: { backend: run.engine.backend, label: run.engine.label },
+    model: { path: o.modelPath, name: basename(o.modelPath), bytes: inputs.modelBytes.byteLength, quantizedBytes: qdq.byteLength },
+    state, ...m, aaq, priorCounts: prior,
+    savings: run.savings,
+    totalMs: performance.now() - o.startedAt,
+    warnings: inputs.warnings,
+  });
+  return { report, qdq, state, aaq };
+}
+
+function basename(p: string): string {
+  return p.slice(Math.max(p.lastIndexOf('/'), p.lastIndexOf('\\')) + 1);
+}
