@@ -190,6 +190,39 @@ export interface RunOutcome {
   meta: RunMeta;
 }
 
+/** Test-only (workers/self-check.ts, reached through the `?test` page hook): FP32 and every
+ *  quantizer off, on the first `samples` samples, through a run's engine wrapper and backend. */
+export interface SelfCheckRequest {
+  configText: string;
+  model: { name: string; bytes: Uint8Array };
+  data: DataInput;
+  /** Default 32. */
+  samples?: number;
+  /** WASM threads (default 2; 1 when the page is not cross-origin isolated). */
+  threads?: number;
+  /** Default 16, as a run. */
+  batchSize?: number;
+}
+
+export interface SelfCheckResult {
+  engine: string;
+  threads: number;
+  crossOriginIsolated: boolean;
+  samples: number;
+  sampleShape: number[];
+  outputName: string;
+  /** Dims of one sample's output ([1, …]). */
+  outputDims: number[];
+  quantizers: number;
+  /** Sessions created through the engine wrapper (FP32 and switchable: 2). */
+  sessions: number;
+  /** The preprocessed samples fed, concatenated. */
+  inputs: Float32Array;
+  /** Outputs of the FP32 session and of the switchable session with every quantizer off, per sample, concatenated. */
+  fp32: Float32Array;
+  allOff: Float32Array;
+}
+
 /** The run worker's API (comlink). */
 export interface RunWorkerApi {
   inspectModel(name: string, bytes: Uint8Array): Promise<ModelSummary>;
@@ -199,4 +232,6 @@ export interface RunWorkerApi {
   start(req: StartRequest, onEvent: (e: UiEvent) => void): Promise<RunOutcome>;
   pause(): void;
   resume(): void;
+  /** Test-only: see SelfCheckRequest. */
+  selfCheck(req: SelfCheckRequest): Promise<SelfCheckResult>;
 }

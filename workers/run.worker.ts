@@ -6,7 +6,7 @@
 import * as Comlink from 'comlink';
 import { PauseGate } from './engine';
 import { inspectModel, previewData } from './inspect';
-import type { DataInput, ModelSummary, RunWorkerApi, StartRequest, UiEvent } from './protocol';
+import type { DataInput, ModelSummary, RunWorkerApi, SelfCheckRequest, StartRequest, UiEvent } from './protocol';
 import { fingerprintFor, runSession } from './run-session';
 
 const gate = new PauseGate();
@@ -61,6 +61,15 @@ const api: RunWorkerApi = {
   },
   resume() {
     gate.resume();
+  },
+  // Test-only (the `?test` page hook); its module loads on first use.
+  async selfCheck(req: SelfCheckRequest) {
+    try {
+      const r = await (await import('./self-check')).selfCheck(req);
+      return Comlink.transfer(r, [r.inputs.buffer, r.fp32.buffer, r.allOff.buffer] as ArrayBuffer[]);
+    } catch (e) {
+      rethrow(e);
+    }
   },
 };
 

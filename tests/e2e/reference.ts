@@ -3,8 +3,8 @@
 // independent evaluation of a downloaded QDQ model in onnxruntime-node.
 
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { main } from '../../src/cli/main';
 import { encodeNpy, parseNpy } from '../../src/core/data/npy';
@@ -112,4 +112,41 @@ export function saveArtifact(name: string, data: Uint8Array | string): string {
   const p = join(dir, name);
   writeFileSync(p, data);
   return p;
+}
+
+/** Every file under `path` (or `path` itself), sorted: what a CLI result depends on besides the sources. */
+function inputFiles(path: string): string[] {
+  const st = statSync(path);
+  if (!st.isDirectory()) return [path];
+  return readdirSync(path).sort().flatMap((e) => inputFiles(join(path, e)));
+}
+
+/**
+ * `aaq quantize -c <config> -e wasm [extra]` in process, as cliReport, but also returning the QDQ
+ * model's bytes and keyed on the content of `inputs` (model and data files or folders) too.
+ */
+export async function cliRun(config: string, inputs: string[], extra: string[] = []): Promise<{ report: RunReport; qdq: Buffer; dir: string; cached: boolean; seconds: number }> {
+  mkdirSync(TMP, { recursive: true });
+  const h = createHash('sha256').update(readFileSync(config)).update(JSON.stringify(extra));
+  for (const f of inputs.flatMap(inputFiles)) h.update(relative(ROOT, f)).update(readFileSync(f));
+  for (const f of sources(join(ROOT, 'src'))) h.update(f).update(readFileSync(f));
+  const dir = join(TMP, `cli-run-${h.digest('hex').slice(0, 16)}`);
+  const report = join(dir, 'report.json');
+  const model = join(dir, 'model.onnx');
+  const cached = existsSync(report) && existsSync(model);
+  const t0 = Date.now();
+  if (!cached) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const stdout = process.stdout.write.bind(process.stdout);
+    let code: number;
+    try {
+      process.stdout.write = (() => true) as typeof process.stdout.write;
+      code = await main(['quantize', '-c', config, '-e', 'wasm', '-q', '-o', model, '-r', report, '--snapshots', join(dir, 'run'), ...extra]);
+    } finally {
+      process.stdout.write = stdout;
+    }
+    if (code !== 0) throw new Error(`aaq quantize exited with ${code}`);
+  }
+  return { report: JSON.parse(readFileSync(report, 'utf8')) as RunReport, qdq: readFileSync(model), dir, cached, seconds: (Date.now() - t0) / 1000 };
 }
