@@ -12,6 +12,7 @@ import {
   type MetricSpec,
 } from './drop';
 import type { AaqRunState, AaqStatus, Candidate, CandidateSource, Evaluated, RevertedGroup } from './history';
+import type { RankerFactory } from './ranker';
 
 export interface AaqContext {
   backend: QuantizationBackend;
@@ -19,6 +20,8 @@ export interface AaqContext {
   specs: MetricSpec[];
   progress?: ProgressFn;
   log: (message: string) => void;
+  /** A ranker given by the caller (`AaqOptions.ranker`); else the parameters choose (ranker.ts). */
+  ranker?: RankerFactory;
 }
 
 export const MSG_NOT_ACHIEVED = 'AccuracyAwareQuantization could not achieve the required accuracy drop.';

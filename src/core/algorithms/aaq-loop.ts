@@ -1,7 +1,9 @@
-// The greedy scope search (pot-aaq-reference.md §2.4, POT `_change_quantization_scope`): one
-// ranking or one iteration per step. With the work savings on (aaq-lazy.ts, ranking-lazy.ts) the
-// same decisions are taken from fewer sample inferences: an iteration's pass over the data stops
-// once the outcome is certain, and is finished only if a later step needs its exact values.
+// The greedy scope search (POT `accuracy_aware_common/algorithm.py::_change_quantization_scope`): one
+// ranking or one iteration per step. Rankings come from the run's `Ranker` (ranker.ts): the loop
+// records each ranking once and the scores finished later beside it, and never edits either. With
+// the work savings on (aaq-lazy.ts, ranking-lazy.ts) the same decisions are taken from fewer sample
+// inferences: an iteration's pass over the data stops once the outcome is certain, and is finished
+// only if a later step needs its exact values.
 
 import { revertGroup } from './backend';
 import { metricToOptimize } from './drop';
@@ -11,13 +13,12 @@ import {
   evaluateFull,
   finish,
   isMet,
-  rankingSubsetSize,
   type AaqContext,
 } from './aaq-context';
 import { CHUNK, activeSavings, bestValue, bookEarlyStop, complete, dropRange, evaluateMore, startPartial } from './aaq-lazy';
 import type { AaqRunState, AaqStatus, Evaluated, HistoryEntry, LoopState } from './history';
-import { rankingSubset, resolveGroup, scoreGroups } from './ranking';
-import { knownForIteration, popBest, rankGroups } from './ranking-lazy';
+import { createRanker, recordOf } from './ranker';
+import { resolveGroup } from './ranking';
 
 function maxIterReached(ctx: AaqContext, L: LoopState): boolean {
   const max = ctx.params.max_iter_num;
@@ -60,10 +61,8 @@ async function finishExact(ctx: AaqContext, s: AaqRunState, status: AaqStatus): 
   finish(ctx, s, status);
 }
 
-/**
- * Rank the groups of the current state: ranking subset from the current per-sample values (no
- * re-evaluation), then one subset evaluation per group (lazy_ranking: bounds first).
- */
+/** Rank the groups of the current state (POT: ranking subset from its per-sample values, then one
+ *  subset evaluation per group; lazy_ranking: bounds first) and record the ranking. */
 export async function stepRank(ctx: AaqContext, s: AaqRunState): Promise<void> {
   if (!s.loop) s.loop = initLoop(ctx, s);
   const L = s.loop;
@@ -76,24 +75,16 @@ export async function stepRank(ctx: AaqContext, s: AaqRunState): Promise<void> {
     const out = new Set(L.rolledBack);
     groups = groups.filter((g) => !out.has(g.id));
   }
-  const subset = rankingSubset(
-    s.fp32PerSample![spec.name],
-    cur.perSample[spec.name],
-    spec.direction,
-    s.diffSubset,
-    rankingSubsetSize(ctx),
-  );
   if (L.iteration > 0) ctx.log('Re-calculating node importance');
-  emit(ctx, 'ranking', 0, groups.length, `ranking ${groups.length} groups on ${subset.length} samples`);
-  const act = activeSavings(ctx, s);
-  const onGroup = (done: number, total: number) => emit(ctx, 'ranking', done, total);
-  const record = { afterIteration: L.iteration, metric: spec.name, subsetSize: subset.length, subset, scores: [] as { group: string; score: number; bound?: boolean }[] };
-  L.ranked = { state: cur.state, subset, metric: spec.name, record: s.rankings.length };
-  L.ranking = act.reuse || act.lazyRanking
-    ? await rankGroups(ctx, s, cur, groups, subset, spec, act, onGroup)
-    : await scoreGroups(ctx.backend, cur.state, groups, subset, spec, onGroup);
+  const ranking = await createRanker(ctx, s).rank({
+    ctx, s, current: cur, groups, spec, rolledBack: L.rolledBackEval,
+    onStart: (n) => emit(ctx, 'ranking', 0, groups.length, `ranking ${groups.length} groups on ${n} samples`),
+    onGroup: (done, total) => emit(ctx, 'ranking', done, total),
+  });
   delete L.rolledBackEval;
-  record.scores = L.ranking.map((r) => ({ group: r.group.id, score: r.score, ...(r.bound ? { bound: true } : {}) }));
+  const record = recordOf(L.iteration, spec.name, ranking);
+  L.ranked = { state: cur.state, subset: ranking.subset, metric: spec.name, record: s.rankings.length };
+  L.ranking = ranking.entries;
   s.rankings.push(record);
   emit(ctx, 'ranking', groups.length, groups.length, 'ranking done', record);
   s.phase = 'iterate';
@@ -111,7 +102,11 @@ export async function stepIterate(ctx: AaqContext, s: AaqRunState): Promise<void
   const prev = s.current!;
   // The evaluation whose drop L.accuracyDrop is, while that pass stopped early.
   const accEval: Evaluated | undefined = L.accRef === 'current' ? prev : L.accRef;
-  const entry = await popBest(ctx, s, L);
+  const ranker = createRanker(ctx, s);
+  const on = L.ranked!;
+  const { entry, rest, finished } = await ranker.next({ ctx, s, on, queue: L.ranking });
+  L.ranking = rest;
+  s.finishedScores.push(...finished.map((f) => ({ ranking: on.record, group: f.group, score: f.score })));
   const group = resolveGroup(ctx.backend.groups(prev.state), entry.group, prev.state.enabled);
   const next = revertGroup(prev.state, group);
   L.iteration += 1;
@@ -119,7 +114,7 @@ export async function stepIterate(ctx: AaqContext, s: AaqRunState): Promise<void
 
   const metric = L.metricToOptimize;
   const maxDrop = s.thresholds![metric];
-  const known = act.reusePasses ? knownForIteration(L, entry, next) : undefined;
+  const known = ranker.known?.(on, entry, next);
   const early = act.earlyStop && next.enabled.length > 0;
   let ev: Evaluated;
   if (early || known) {

@@ -13,6 +13,7 @@ import type { QuantizationBackend } from './backend';
 import { isLabelFree, resolveMetrics, type MetricSpec } from './drop';
 import { emit, selectReturned, type AaqContext } from './aaq-context';
 import { stepIterate, stepRank } from './aaq-loop';
+import { reportedRankings } from './ranker';
 import { stepBaseline, stepFp32Subset, stepMixed, stepQuantize, stepTuning, stepTuningApply } from './aaq-setup';
 import type { AaqOptions, AaqPhase, AaqResult, AaqRunState } from './history';
 import { clone, stableStringify } from './params';
@@ -53,6 +54,7 @@ export function initialRunState(backend: QuantizationBackend, params: AccuracyAw
     best: null,
     history: [],
     rankings: [],
+    finishedScores: [],
     messages: [],
     status: null,
     savings: { reuse_evaluations: 0, early_stop: 0, lazy_ranking: 0 },
@@ -67,7 +69,7 @@ function checkResumable(state: AaqRunState, backend: QuantizationBackend, params
   // The shape every step relies on (a damaged or hand-edited snapshot is refused, not run).
   const shapeOk = (state.phase === 'done' || Object.prototype.hasOwnProperty.call(STEPS, state.phase)) &&
     typeof state.prng === 'number' && isObj(state.params) &&
-    [state.history, state.rankings, state.messages, state.diffSubset, state.metrics].every(Array.isArray) &&
+    [state.history, state.rankings, state.finishedScores, state.messages, state.diffSubset, state.metrics].every(Array.isArray) &&
     [state.current, state.loop, state.tuning, state.best, state.baseline, state.thresholds, state.quantized, state.mixed, state.fp32PerSample].every((v) => v === null || isObj(v));
   if (!shapeOk) throw new QuantizeError('the snapshot is damaged: its run state lacks fields or has fields of the wrong type', { expected: 'a run state written by AAQ Studio' });
   if (state.datasetSize !== backend.datasetSize) {
@@ -97,7 +99,7 @@ export async function runAccuracyAware(
   opts: AaqOptions = {},
 ): Promise<AaqResult> {
   const specs = resolveMetrics(backend.metricDefs(), params.metrics);
-  const ctx: AaqContext = { backend, params, specs, progress: opts.progress, log: opts.log ?? (() => {}) };
+  const ctx: AaqContext = { backend, params, specs, progress: opts.progress, log: opts.log ?? (() => {}), ranker: opts.ranker };
   let text: string;
   if (opts.resumeFrom) {
     checkResumable(opts.resumeFrom, backend, params, specs);
@@ -136,7 +138,7 @@ export function buildResult(ctx: AaqContext, s: AaqRunState): AaqResult {
     groupsTotal: s.loop?.groupsTotal ?? ctx.backend.groups(sel.state).length,
     quantizedOpsTotal: s.loop?.quantizedOpsTotal ?? ctx.backend.quantizedOps(sel.state).length,
     history: s.history,
-    rankings: s.rankings,
+    rankings: reportedRankings(s),
     messages: s.messages,
     status: s.status,
     options: { return_best: ctx.params.return_best, exclude_rolled_back: ctx.params.exclude_rolled_back },

@@ -5,6 +5,7 @@ import type { AccuracyAwareParams } from '../config/types';
 import type { ProgressFn } from '../types';
 import type { QuantState } from './backend';
 import type { Direction, Metrics } from './drop';
+import type { RankerFactory } from './ranker';
 import type { RankedGroup } from './ranking';
 import type { Guess } from './tuning';
 
@@ -87,9 +88,25 @@ export interface RankingRecord {
   subsetSize: number;
   /** Dataset indices of the ranking subset (ascending). */
   subset: number[];
-  /** Best first (POT's order); the loop walks this list. `bound`: lazy_ranking never needed this
-   *  group's exact score; `score` is an upper bound of it. */
+  /** As ranked, first to revert first (POT's order); never edited once recorded. `bound`: lazy_ranking
+   *  scored this group on part of the subset; `score` is an upper bound of its exact score, which
+   *  `AaqRunState.finishedScores` holds if the loop ever needed it (ranker.ts `reportedRankings`). */
   scores: { group: string; score: number; bound?: boolean }[];
+}
+
+/** An exact score found after its ranking was recorded (lazy_ranking): group `group` of `rankings[ranking]`. */
+export interface FinishedScore {
+  ranking: number;
+  group: string;
+  score: number;
+}
+
+/** What a ranking was computed on: the state, its subset (dataset indices), metric and record index. */
+export interface RankedOn {
+  state: QuantState;
+  subset: number[];
+  metric: string;
+  record: number;
 }
 
 export interface TuningRun {
@@ -124,7 +141,7 @@ export interface LoopState {
   metricToOptimize: string;
   accuracyDrop: number;
   isStepBack: boolean;
-  /** Remaining ranking, best first. */
+  /** Remaining ranking, in the ranker's order (ranker.ts); replaced, not edited, as it is walked. */
   ranking: RankedGroup[];
   /** Iterations performed. */
   iteration: number;
@@ -133,7 +150,7 @@ export interface LoopState {
   /** Seed ids of rolled-back groups (excluded from rankings with `exclude_rolled_back`). */
   rolledBack: string[];
   /** The state the current ranking was computed on, its subset (dataset indices) and metric. */
-  ranked?: { state: QuantState; subset: number[]; metric: string; record: number };
+  ranked?: RankedOn;
   /**
    * `accuracyDrop` is the drop of an evaluation that stopped early: 'current' (s.current's) or
    * that evaluation itself (a rolled-back one); finished if a comparison ever needs it exactly.
@@ -178,6 +195,8 @@ export interface AaqRunState {
   best: Candidate | null;
   history: HistoryEntry[];
   rankings: RankingRecord[];
+  /** Scores finished after their ranking was recorded, in the order they were (append-only). */
+  finishedScores: FinishedScore[];
   messages: string[];
   status: AaqStatus | null;
   /** Work avoided by the optimisations (absent in snapshots from before they existed). */
@@ -191,6 +210,9 @@ export interface AaqOptions {
   checkpoint?: (state: AaqRunState) => void | Promise<void>;
   progress?: ProgressFn;
   log?: (message: string) => void;
+  /** Rank with this ranker instead of the one the parameters select (ranker.ts); a resumed run
+   *  must be given the same. */
+  ranker?: RankerFactory;
 }
 
 export interface AaqResult {
@@ -206,6 +228,7 @@ export interface AaqResult {
   groupsTotal: number;
   quantizedOpsTotal: number;
   history: HistoryEntry[];
+  /** The recorded rankings with their finished scores in place (ranker.ts `reportedRankings`). */
   rankings: RankingRecord[];
   messages: string[];
   status: AaqStatus;

@@ -5,6 +5,7 @@ export { runDefaultQuantization, type DefaultQuantizationResult } from './defaul
 export type * from './history';
 export * from './drop';
 export * from './ranking';
+export { createRanker, recordOf, reportedRankings, type NextEntry, type NextInput, type RankInput, type Ranker, type RankerFactory, type Ranking } from './ranker';
 export * from './tuning';
 export { baseParams, isPresetPerformance, mixedPresetParams } from './params';
 export { mulberry32, sampleSorted, seedState } from './prng';

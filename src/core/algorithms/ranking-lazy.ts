@@ -6,15 +6,18 @@
 //    Popping the next group (`popBest`) finishes the score of whichever group heads the list until
 //    the head is exact; every group below it then has a true score ≤ its bound ≤ the head's, so the
 //    head is exactly POT's next entry (POT's order: score, then group id, both descending).
+// As a `Ranker` (ranker.ts): `rank` = rankGroups, `next` = popBest, `known` = knownForIteration.
+// Nothing given is edited: a finished score makes a new entry, reported back as a finished score.
 
-import type { RevertGroup } from '../types';
-import { revertGroup, type QuantState } from './backend';
-import { comparator, type MetricSpec } from './drop';
+import type { QuantState } from './backend';
+import { revertGroup } from './backend';
+import { comparator } from './drop';
 import type { AaqContext } from './aaq-context';
 import { extractPerSample } from './aaq-context';
 import { bestValue, knownOf, meanWith, savingsOf, stateKey, worstValue, type ActiveSavings, type Known } from './aaq-lazy';
-import type { AaqRunState, Evaluated, LoopState } from './history';
-import { orderRanking, type RankedGroup } from './ranking';
+import type { AaqRunState, RankedOn } from './history';
+import { orderRanking, potRankingSubset, type RankedGroup } from './ranking';
+import type { NextEntry, NextInput, RankInput, Ranker, Ranking } from './ranker';
 
 type Values = Record<string, (number | null)[]>;
 
@@ -30,25 +33,18 @@ async function fill(ctx: AaqContext, state: QuantState, subset: number[], need: 
 }
 
 /**
- * Score every group of `cur.state` on the ranking `subset` (dataset indices, ascending), with
- * the active savings. Returned in POT's order; `bound` entries hold an upper bound.
+ * Score every group of `input.current.state` on POT's ranking subset with the active savings.
+ * Returned in POT's order; `bound` entries hold an upper bound.
  */
-export async function rankGroups(
-  ctx: AaqContext,
-  s: AaqRunState,
-  cur: Evaluated,
-  groups: RevertGroup[],
-  subset: number[],
-  spec: MetricSpec,
-  act: ActiveSavings,
-  onGroup?: (done: number, total: number) => void,
-): Promise<RankedGroup[]> {
-  const L = s.loop!;
+export async function rankGroups(input: RankInput, act: ActiveSavings): Promise<Ranking> {
+  const { ctx, s, current: cur, groups, spec } = input;
+  const subset = potRankingSubset(input);
+  input.onStart?.(subset.length);
   const cmp = comparator(spec.direction);
   const best = bestValue(ctx, spec);
   const sv = savingsOf(s);
   let memo: { key: string; known: Known } | undefined;
-  if (act.reuse && L.rolledBackEval) memo = { key: stateKey(L.rolledBackEval.state), known: knownOf(s, L.rolledBackEval) };
+  if (act.reuse && input.rolledBack) memo = { key: stateKey(input.rolledBack.state), known: knownOf(s, input.rolledBack) };
   const pos = new Map<number, number>();
   s.diffSubset.forEach((idx, p) => pos.set(idx, p));
   const atBest = subset.map((idx) => act.lazyRanking && cur.perSample[spec.name][pos.get(idx)!] === best);
@@ -72,30 +68,20 @@ export async function rankGroups(
     if (unknown) entry.bound = true;
     if (act.reuse || unknown) entry.values = values;
     out.push(entry);
-    onGroup?.(out.length, groups.length);
+    input.onGroup?.(out.length, groups.length);
   }
-  return orderRanking(out);
+  return { subset, entries: orderRanking(out) };
 }
 
-/** Finish a bounded entry's score on the samples lazy_ranking skipped. */
-async function refine(ctx: AaqContext, s: AaqRunState, L: LoopState, entry: RankedGroup): Promise<void> {
-  const r = L.ranked!;
-  const spec = ctx.specs.find((m) => m.name === r.metric)!;
-  const values = entry.values!;
+/** A bounded entry with its score finished on the samples lazy_ranking skipped (a new entry). */
+async function refine(ctx: AaqContext, s: AaqRunState, on: RankedOn, entry: RankedGroup): Promise<RankedGroup> {
+  const spec = ctx.specs.find((m) => m.name === on.metric)!;
+  const values: Values = Object.fromEntries(Object.entries(entry.values!).map(([m, v]) => [m, [...v]]));
   const need = values[spec.name].flatMap((v, p) => (v === null ? [p] : []));
-  await fill(ctx, revertGroup(r.state, entry.group), r.subset, need, values);
+  await fill(ctx, revertGroup(on.state, entry.group), on.subset, need, values);
   savingsOf(s).lazy_ranking -= need.length;
-  entry.score = comparator(spec.direction)(meanWith(values[spec.name], 0));
-  delete entry.bound;
-  const rec = s.rankings[r.record];
-  if (rec) {
-    const row = rec.scores.find((x) => x.group === entry.group.id);
-    if (row) {
-      row.score = entry.score;
-      delete row.bound;
-    }
-    rec.scores.sort((a, b) => b.score - a.score || (a.group < b.group ? 1 : a.group > b.group ? -1 : 0));
-  }
+  const { bound: _bound, ...rest } = entry;
+  return { ...rest, score: comparator(spec.direction)(meanWith(values[spec.name], 0)), values };
 }
 
 /** (score, id) of `a` ranks above (score, id) of `b` in POT's order. */
@@ -106,31 +92,42 @@ const above = (sa: number, ida: string, sb: number, idb: string) => sa > sb || (
  * certain without finishing when even its lowest possible score (skipped samples at their worst)
  * ranks above every other entry's upper bound — always the case for the last entry.
  */
-export async function popBest(ctx: AaqContext, s: AaqRunState, L: LoopState): Promise<RankedGroup> {
+export async function popBest({ ctx, s, on, queue }: NextInput): Promise<NextEntry> {
+  const spec = ctx.specs.find((m) => m.name === on.metric)!;
+  const finished: NextEntry['finished'] = [];
+  let list = orderRanking([...queue]);
   for (;;) {
-    L.ranking = orderRanking(L.ranking);
-    const top = L.ranking[0];
+    const top = list[0];
     if (top.bound) {
-      const spec = ctx.specs.find((m) => m.name === L.ranked!.metric)!;
       const low = comparator(spec.direction)(meanWith(top.values![spec.name], worstValue(ctx, spec)));
-      if (L.ranking.slice(1).some((o) => !above(low, top.group.id, o.score, o.group.id))) {
-        await refine(ctx, s, L, top);
+      if (list.slice(1).some((o) => !above(low, top.group.id, o.score, o.group.id))) {
+        const done = await refine(ctx, s, on, top);
+        finished.push({ group: done.group.id, score: done.score });
+        list = orderRanking([done, ...list.slice(1)]);
         continue;
       }
     }
-    L.ranking.shift();
-    return top;
+    return { entry: top, rest: list.slice(1), finished };
   }
 }
 
 /** reuse_evaluations: the popped entry's candidate values, when the iteration evaluates that very configuration. */
-export function knownForIteration(L: LoopState, entry: RankedGroup, next: QuantState): Known | undefined {
-  const r = L.ranked;
-  if (!entry.values || !r || stateKey(revertGroup(r.state, entry.group)) !== stateKey(next)) return undefined;
+export function knownForIteration(on: RankedOn, entry: RankedGroup, next: QuantState): Known | undefined {
+  if (!entry.values || stateKey(revertGroup(on.state, entry.group)) !== stateKey(next)) return undefined;
   const names = Object.keys(entry.values);
   const out: Known = new Map();
-  r.subset.forEach((idx, p) => {
+  on.subset.forEach((idx, p) => {
     if (names.every((m) => entry.values![m][p] !== null)) out.set(idx, Object.fromEntries(names.map((m) => [m, entry.values![m][p] as number])));
   });
   return out.size ? out : undefined;
+}
+
+/** POT's ranking with the active savings; `known` only when full passes may reuse ranking values. */
+export function savingRanker(act: ActiveSavings): Ranker {
+  return {
+    name: 'savings',
+    rank: (input) => rankGroups(input, act),
+    next: popBest,
+    ...(act.reusePasses ? { known: knownForIteration } : {}),
+  };
 }

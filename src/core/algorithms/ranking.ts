@@ -1,9 +1,13 @@
 // Layer (group) importance: the ranking subset with POT's tie order, the hardest subset used by
-// tune_hyperparams, and group scores (pot-aaq-reference.md §2.5, §2.8; NNCF subset_selection.py).
+// tune_hyperparams, and group scores (POT `accuracy_aware_common/algorithm.py::_get_node_importance`,
+// `_create_hardest_ranking_subset`; NNCF subset_selection.py),
+// and POT's ranking as a `Ranker` (ranker.ts): every group scored on the ranking subset.
 
 import type { RevertGroup } from '../types';
 import { revertGroup, type QuantState, type QuantizationBackend } from './backend';
 import { comparator, type Direction } from './drop';
+import { rankingSubsetSize } from './aaq-context';
+import type { RankInput, Ranker } from './ranker';
 
 /** One ranked group: the group as derived on the ranked state, and its score (higher = revert first). */
 export interface RankedGroup {
@@ -114,6 +118,25 @@ export async function scoreGroups(
   }
   return orderRanking(out);
 }
+
+/** POT's `_get_ranking_subset` for a ranking of `input.current` (no re-evaluation: its per-sample values). */
+export function potRankingSubset({ ctx, s, current, spec }: RankInput): number[] {
+  return rankingSubset(s.fp32PerSample![spec.name], current.perSample[spec.name], spec.direction, s.diffSubset, rankingSubsetSize(ctx));
+}
+
+/** POT's ranking: every group scored on the whole ranking subset; the list is taken in order. */
+export const potRanker: Ranker = {
+  name: 'pot',
+  async rank(input) {
+    const subset = potRankingSubset(input);
+    input.onStart?.(subset.length);
+    const entries = await scoreGroups(input.ctx.backend, input.current.state, input.groups, subset, input.spec, input.onGroup);
+    return { subset, entries };
+  },
+  async next({ queue }) {
+    return { entry: queue[0], rest: queue.slice(1), finished: [] };
+  },
+};
 
 /**
  * The group to revert for a popped ranking entry, re-derived on the current state (POT re-derives
