@@ -1,6 +1,7 @@
 // The Watch screen's view of a run, computed from the AAQ run state after every step.
 
 import type { AaqRunState } from '../src/core/algorithms/history';
+import { reportedRankings } from '../src/core/algorithms/ranker';
 import type { AccuracyAwareParams, DefaultQuantizationParams } from '../src/core/config/types';
 import type { RunDigest } from './protocol';
 
@@ -53,7 +54,7 @@ export function digestOf(s: AaqRunState, ctx: DigestContext): RunDigest {
     quantized: s.quantized,
     current: s.current ? { metrics: s.current.metrics, drop: s.current.drop } : null,
     history: s.history,
-    rankings: s.rankings.map((r) => ({ afterIteration: r.afterIteration, metric: r.metric, subsetSize: r.subsetSize, scores: r.scores })),
+    rankings: reportedRankings(s).map((r) => ({ afterIteration: r.afterIteration, metric: r.metric, subsetSize: r.subsetSize, scores: r.scores })),
     reverted: s.loop?.reverted ?? [],
     groupsTotal: s.loop?.groupsTotal ?? 0,
     messages: s.messages,
