@@ -9,7 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { main } from '../src/cli/main';
 import type { RunReport } from '../src/core/report';
 import { prepareRun } from '../src/node/run-setup';
-import { median } from '../src/core/engine/timing';
+import { median } from './lib/timing';
 
 const [config, outDir, tag, pot] = process.argv.slice(2);
 mkdirSync(outDir, { recursive: true });

@@ -12,6 +12,7 @@ import { DataType, decodeModel, opsetVersion, toNum, type ModelProto, type Value
 import { GroupFinder } from '../src/core/quant/groups';
 import { AGNOSTIC_OPS, isQuantizableOp } from '../src/core/quant/hardware';
 import { analyzePlacement } from '../src/core/quant/placement';
+import { checkLabels } from './label-check';
 import type { DataInput, DataPreview, ModelSummary, PreviewImage, PreviewSample, ValueSummary } from './protocol';
 import { memorySource } from './setup';
 import { modelInputShape } from '../src/core/run/input-checks';
@@ -200,15 +201,8 @@ export async function previewData(data: DataInput, configText: string, summary: 
     });
   }
   const labels = [...labelCounts.keys()].filter((l) => l >= 0);
-  let labelProblem: string | null = null;
-  if (ds.hasLabels && summary.classes !== undefined) {
-    const bad = labels.filter((l) => l >= summary.classes!);
-    const where = cfg.engine.dataset.labels ? `${cfg.engine.dataset.labels}: ` : ds.classNames ? `${cfg.engine.dataset.data_source}: ` : '';
-    if (bad.length) labelProblem = `${where}labels ${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ' …' : ''} do not fit the model's ${summary.classes} output classes (expected labels 0…${summary.classes - 1})`;
-    else if (ds.classNames && ds.classNames.length !== summary.classes) {
-      labelProblem = `${ds.classNames.length} class folders but the model has ${summary.classes} outputs: check that folder order matches the model's classes`;
-    }
-  }
+  const where = cfg.engine.dataset.labels ? `${cfg.engine.dataset.labels}: ` : ds.classNames ? `${cfg.engine.dataset.data_source}: ` : '';
+  const { labelProblem, labelsOutOfRange } = ds.hasLabels ? checkLabels(labels, summary.classes, ds.classNames, where) : { labelProblem: null, labelsOutOfRange: false };
   return {
     kind: ds.kind,
     size: ds.size,
@@ -218,6 +212,7 @@ export async function previewData(data: DataInput, configText: string, summary: 
     warnings: ds.warnings,
     labelCounts: [...labelCounts].sort((a, b) => a[0] - b[0]).map(([label, count]) => ({ label, name: ds.classNames?.[label], count })),
     labelProblem,
+    labelsOutOfRange,
     samples,
   };
 }

@@ -91,6 +91,8 @@ export interface DataPreview {
   labelCounts: { label: number; name?: string; count: number }[];
   /** null when labels fit the model output; otherwise why not. */
   labelProblem: string | null;
+  /** Labels beyond the model's output classes: the run cannot start (see workers/label-check.ts). */
+  labelsOutOfRange: boolean;
   samples: PreviewSample[];
 }
 

@@ -5,7 +5,7 @@
 import { executeRun } from '../src/core/run/execute';
 import { OpenedRun } from '../src/core/run/open-run';
 import { resumePoint, type RunSnapshots } from '../src/core/run/run-record';
-import { IdbSnapshotStore, StorageFullError } from '../src/core/store/idb-store';
+import { IdbSnapshotStore, StorageFullError } from './idb-store';
 import { QuantizeError, type RunEvent } from '../src/core/types';
 import { collectGroupOps, digestOf, emptyDigest, type DigestContext } from './digest';
 import { studioEngines, type PauseGate } from './engine';

@@ -12,7 +12,7 @@ import { OnnxQuantizationBackend } from '../../src/core/evaluation/onnx-backend'
 import { revertGroup, type QuantState } from '../../src/core/algorithms/backend';
 import type { EvalMode } from '../../src/core/evaluation/eval-mode';
 import { runDataset } from '../../src/core/engine/runner';
-import { median } from '../../src/core/engine/timing';
+import { median } from './timing';
 import { encodeModel, type ModelProto } from '../../src/core/onnx/proto';
 import { EXACT_SESSION_OPTIONS } from '../../src/core/quant/switchable';
 import type { Dataset, Engine, MetricName } from '../../src/core/types';

@@ -1,4 +1,5 @@
-// POT's evaluation schedule for the decisions a run took (pot-aaq-reference.md §2.3–2.5), as a
+// POT's evaluation schedule for the decisions a run took (POT `accuracy_aware_common/algorithm.py`:
+// `run`, `_change_quantization_scope`, `_get_node_importance`), as a
 // count of sample inferences, from the run's report: FP32 baseline + statistics + the quantized
 // pass (+ mixed preset, tuning) + each ranking's groups × subset + one full pass per iteration.
 import type { RunReport } from '../../src/core/report';

@@ -97,7 +97,7 @@ export interface QuantizerParams {
   high: Float32Array;
 }
 
-/** A revert group: the closure of one quantization decision (reference §2.6). */
+/** A revert group: the closure of one quantization decision (see src/core/quant/groups.ts). */
 export interface RevertGroup {
   /** Id of the quantizer that seeded the group (POT's "trigger FQ"). */
   id: string;

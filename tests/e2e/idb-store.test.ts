@@ -20,7 +20,7 @@ vi.mock('idb-keyval', () => ({
   keys: async () => [...db.keys()],
 }));
 
-const { IdbSnapshotStore, StorageFullError } = await import('../../src/core/store/idb-store');
+const { IdbSnapshotStore, StorageFullError } = await import('../../workers/idb-store');
 
 describe('IdbSnapshotStore', () => {
   beforeEach(() => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { runDataset } from '../../src/core/engine/runner';
 import {
   compareEvalModes, formatMs, measureCreate, measurePass, measureSessionPerConfig, measureSwitchable, median, timeIt,
-} from '../../src/core/engine/timing';
+} from '../../bench/lib/timing';
 import { createNodeEngine, type NodeEngineKind } from '../../src/node/engines';
 import { MODELS, RandomDataset, doubleModel, loadFixture } from './engines-helpers';
 

@@ -4,7 +4,7 @@ import { defaultAaqConfig, toPotConfigJson } from '../../src/core/config/seriali
 import type { AccuracyAwareParams, PotConfig } from '../../src/core/config/types';
 import { QuantizeError } from '../../src/core/types';
 
-// The minimal file of shared/docs/pot-config-format.md, verbatim.
+// A minimal config in the format README.md documents ("The config file").
 const MINIMAL = `/* accuracy-aware quantization of a small classifier */
 {
   "model": { "model_name": "fmnist-cnn", "model": "fmnist-cnn.onnx" },

@@ -72,6 +72,16 @@ describe('isPresetPerformance', () => {
     expect(isPresetPerformance({ preset: 'mixed', weights: { mode: 'symmetric' }, activations: {} })).toBe(false);
     expect(isPresetPerformance({ preset: 'accuracy', weights: {}, activations: {} })).toBe(false);
   });
+  it("an empty preset is POT's default, performance (the same rule as quantizerModes and the config parser)", () => {
+    expect(isPresetPerformance({ preset: '' as never, weights: {}, activations: {} })).toBe(true);
+    expect(isPresetPerformance({ preset: undefined as never })).toBe(true);
+    expect(quantizerModes({ preset: '' as never }).activations.mode).toBe('symmetric');
+  });
+  it('is the one implementation (core/algorithms/params re-exports it)', async () => {
+    const params = await import('../../src/core/algorithms/params');
+    expect(params.isPresetPerformance).toBe(isPresetPerformance);
+    expect(params.mixedPresetParams).toBe(mixedPresetParams);
+  });
 });
 
 describe('mixedPresetParams (get_mixed_preset_config)', () => {

@@ -38,7 +38,7 @@ class AppState {
   demo = $state(false);
 
   get ready(): boolean {
-    return !!this.model && !!this.data && !!this.config && !this.previewError && !this.preview?.labelProblem?.includes('do not fit');
+    return !!this.model && !!this.data && !!this.config && !this.previewError && !this.preview?.labelsOutOfRange;
   }
 
   /** The config as plain JSON text (what the worker parses). */

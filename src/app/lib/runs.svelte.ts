@@ -1,7 +1,7 @@
 // Starting, pausing, cancelling and resuming runs, and the list of past runs in IndexedDB.
 
 import type { RunReport } from '../../../src/core/report';
-import { IdbSnapshotStore } from '../../../src/core/store/idb-store';
+import { IdbSnapshotStore } from '../../../workers/idb-store';
 import type { DataInput, RunMeta, StartRequest } from '../../../workers/protocol';
 import { app } from './app-state.svelte';
 import { errorText } from './format';

@@ -1,4 +1,4 @@
-// AAQ steps before the greedy search (pot-aaq-reference.md §2.3): baseline, default quantization,
+// AAQ steps before the greedy search (POT `accuracy_aware_common/algorithm.py::run`): baseline, default quantization,
 // convert_to_mixed_preset, FP32 per-sample values on the diff subset, tune_hyperparams.
 
 import { allBaselinesGiven, computeThresholds, meanDrop, pickMetrics } from './drop';

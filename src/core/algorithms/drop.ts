@@ -1,5 +1,6 @@
 // Metric directions, drops, thresholds and POT's multi-metric rules
-// (pot-aaq-reference.md §2.2, §2.3 step 2, §2.4, §2.7).
+// (POT `algorithms/quantization/accuracy_aware_common/algorithm.py`: `run`, `_change_quantization_scope`,
+// `_drop_restrictions_are_met`; `accuracy_aware_common/utils.py::create_metric_config`).
 
 import type { AccuracyAwareParams, MetricConfig } from '../config/types';
 import { QuantizeError, type MetricDef } from '../types';

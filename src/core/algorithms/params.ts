@@ -1,5 +1,5 @@
 // Parameter plumbing between AccuracyAwareQuantization and its base algorithm
-// (pot-aaq-reference.md §1.3, accuracy_aware_common/utils.py).
+// (POT `algorithms/quantization/accuracy_aware_common/utils.py`).
 
 import type { AccuracyAwareParams, DefaultQuantizationParams } from '../config/types';
 
@@ -28,29 +28,9 @@ export function baseParams(params: AccuracyAwareParams): DefaultQuantizationPara
   return clone(rest);
 }
 
-/**
- * POT's `is_preset_performance`: true if both explicit modes are symmetric; false if either
- * explicit mode is asymmetric; otherwise true exactly when the preset is `performance`.
- */
-export function isPresetPerformance(p: DefaultQuantizationParams): boolean {
-  const w = p.weights?.mode;
-  const a = p.activations?.mode;
-  if (w === 'symmetric' && a === 'symmetric') return true;
-  if (w === 'asymmetric' || a === 'asymmetric') return false;
-  return p.preset === 'performance';
-}
-
-/**
- * POT's `get_mixed_preset_config`: preset `mixed`; an explicit activation mode becomes asymmetric
- * and an explicit weight mode symmetric.
- */
-export function mixedPresetParams(p: DefaultQuantizationParams): DefaultQuantizationParams {
-  const out = clone(p);
-  out.preset = 'mixed';
-  if (out.activations?.mode) out.activations.mode = 'asymmetric';
-  if (out.weights?.mode) out.weights.mode = 'symmetric';
-  return out;
-}
+// The preset rules have one implementation, in quant/presets.ts (an empty preset counts as
+// `performance`, POT's default); re-exported here for the AAQ code that imports them from ./params.
+export { isPresetPerformance, mixedPresetParams } from '../quant/presets';
 
 /** Deep copy of plain JSON data. */
 export function clone<T>(v: T): T {

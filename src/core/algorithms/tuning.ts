@@ -1,5 +1,5 @@
 // tune_hyperparams: POT's ParamsGridSearchAlgorithm as AAQ uses it
-// (pot-aaq-reference.md §2.8; POT optimization/params_tuning.py, optimization/algorithm.py).
+// (POT `algorithms/quantization/optimization/params_tuning.py`, `optimization/algorithm.py`).
 //
 // The search spaces run one after the other; every guess of a later space is extended with the
 // best guess found so far. As POT builds them (`_create_parameter_combinations`), space 1 holds

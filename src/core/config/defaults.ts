@@ -1,4 +1,5 @@
-// Default values of the POT config (pot-aaq-reference.md §1 and §2.1), as fresh objects.
+// Default values of the POT config (POT `configs/config.py`, the algorithms' defaults in
+// `algorithms/quantization/default/algorithm.py` and `accuracy_aware_common/algorithm.py`), as fresh objects.
 
 import type { MetricName, Preset } from '../types';
 import type {

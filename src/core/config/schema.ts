@@ -1,5 +1,6 @@
 // The POT config, section by section, as tables of checks (check.ts). Key names are POT's
-// (pot-config-format.md, POT's default/accuracy_aware_quantization_spec.json).
+// (the format README.md documents; POT's tools/pot/configs/default_quantization_spec.json and
+// accuracy_aware_quantization_spec.json).
 
 import type { MetricName, Preset } from '../types';
 import {

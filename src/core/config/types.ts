@@ -1,5 +1,5 @@
 // The POT configuration, after parsing and with every default filled in.
-// Key names are POT's (see shared docs: pot-config-format.md, pot-aaq-reference.md §1, §2.1).
+// Key names are POT's (README.md, "The config file"; POT's tools/pot/configs/accuracy_aware_quantization_spec.json).
 
 import type { MetricName, Preset, QuantMode } from '../types';
 

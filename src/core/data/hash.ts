@@ -29,8 +29,13 @@ export function fnv1a64(bytes: Uint8Array, seed?: bigint): string {
   return h.toString(16).padStart(16, '0');
 }
 
-function subtle(): SubtleCrypto | undefined {
-  return (globalThis as { crypto?: Crypto }).crypto?.subtle;
+/** The part of SubtleCrypto used here (typed locally: the core sees no DOM or Node types). */
+interface Sha256 {
+  digest(algorithm: 'SHA-256', data: Uint8Array<ArrayBuffer>): Promise<ArrayBuffer>;
+}
+
+function subtle(): Sha256 | undefined {
+  return (globalThis as { crypto?: { subtle?: Sha256 } }).crypto?.subtle;
 }
 
 /** SHA-256 of the bytes as 64 hex digits (FNV-1a 64, 16 hex digits, without SubtleCrypto). */

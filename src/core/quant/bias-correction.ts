@@ -1,4 +1,4 @@
-// FastBiasCorrection (reference §1.10; POT fast_bias_correction/algorithm.py).
+// FastBiasCorrection (POT `algorithms/quantization/fast_bias_correction/algorithm.py`).
 // For a Conv/Gemm with quantized weights and a bias: feed a synthetic input whose every element of
 // channel c equals the FP32 input mean of channel c, through the input quantizer and the quantized
 // weights with the bias removed; the new bias is `fp32_out_mean − q_out` (it replaces the old

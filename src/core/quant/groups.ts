@@ -1,4 +1,5 @@
-// Revert groups (reference §2.6 / §3.4): the closure of one quantization decision. Reverting a
+// Revert groups (POT `graph/passes.py::RemoveFakeQuantize.find_and_remove_node`, reached from
+// `accuracy_aware_common/algorithm.py::_modify_model_in_scope`): the closure of one quantization decision. Reverting a
 // group turns off every quantizer on the inputs (activation AND weight) of every quantizable op
 // that reads the seed's tensor (through agnostic ops), the other inputs of eltwise ops, Concat
 // partners, and recursively every other consumer of those quantizers.

@@ -1,4 +1,5 @@
-// Where quantizers go (POT CPU rules, reference §1.2, §1.7, §1.8): activation quantizers on the
+// Where quantizers go (POT CPU rules: `configs/hardware/cpu.json`, `graph/cpu_patterns.py`,
+// `algorithms/quantization/fake_quantize_configuration.py`): activation quantizers on the
 // inputs of quantizable ops, propagated up through quantize-agnostic ops; weight quantizers on
 // constant weights, per output channel; one quantizer per tensor; Concat inputs share one range.
 import type { DefaultQuantizationParams } from '../config/types';

@@ -1,4 +1,4 @@
-// Presets, modes and levels (reference §1.3, §1.4; POT `fake_quantize_configuration.py::_apply_preset_rule`,
+// Presets, modes and levels (POT `fake_quantize_configuration.py::_apply_preset_rule`,
 // `fake_quantize.py::compute_levels`, `accuracy_aware_common/utils.py`).
 //
 // Pure data logic: no DOM, no Node APIs.

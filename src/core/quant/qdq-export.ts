@@ -1,4 +1,4 @@
-// Export a standard QDQ model (what onnxruntime's quantization tool writes, platform notes B4/B5):
+// Export a standard QDQ model (what onnxruntime's quantization tool writes: onnxruntime/python/tools/quantization/qdq_quantizer.py):
 //  - each enabled weight quantizer: `<w>_quantized` (see `storage` below) +
 //    `<w>_scale` + `<w>_zero_point` initializers and a DequantizeLinear (per-axis, `axis` =
 //    spec.axis, when per-channel) feeding the consumers listed in the spec;

@@ -1,4 +1,4 @@
-// From statistics to quantizer grids (reference §1.6, §1.7, §5.3; POT
+// From statistics to quantizer grids (POT
 // `algorithms/quantization/fake_quantize.py::symmetric_range / asymmetric_range / tune_range /
 // fix_zero_filters_*`, `minmax/algorithm.py::fill_fq_range`).
 //
@@ -181,7 +181,7 @@ export function symmetricActivationParams(absMax: ArrayLike<number>, min: ArrayL
   return allNonNegative && !opts.signed ? unsignedGrid(max, levels) : signedGrid(max, levels, false);
 }
 
-/** POT `asymmetric_range` for activations (§1.6 steps 1–4), uint8 with zp = round(−low/scale). */
+/** POT `fake_quantize.py::asymmetric_range` for activations, uint8 with zp = round(−low/scale). */
 export function asymmetricActivationParams(min: ArrayLike<number>, max: ArrayLike<number>, opts: ActivationRangeOptions = {}): QuantizerParams {
   const { clipMin, clipMax } = opts;
   const lo = clipMin === undefined ? min : Float64Array.from(min, (v) => Math.max(v, clipMin));

@@ -1,4 +1,4 @@
-// Streaming per-sample statistics of one watched tensor (reference §1.5, §1.10; POT
+// Streaming per-sample statistics of one watched tensor (POT
 // `statistics/functions/activations.py`).
 //
 // Activations arrive batch by batch; for every sample (batch item, axis 0) we reduce the
@@ -8,7 +8,7 @@
 // Pure TS: no DOM, no Node APIs.
 
 import { QuantizeError, type Granularity } from '../types';
-import { aggregateMatrix, quantileSorted, type AggregatorName, type StatType } from './estimators';
+import { aggregateMatrix, quantileSorted, type AggregatorName, type StatType } from './aggregators';
 
 export type SampleStatType = StatType | 'mean';
 

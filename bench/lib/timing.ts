@@ -1,9 +1,12 @@
 // Measuring utilities for choosing, per back end, between evaluating candidate configurations on
 // one "switchable" session (feeds change, session stays) and a session per configuration (a
-// static QDQ / fake-quant model built and loaded for each candidate). Pure TS, performance.now().
+// static QDQ / fake-quant model built and loaded for each candidate). Pure TS, performance.now():
+// DOM-free and Node-free, as bench/lib/measure.ts (it runs in Node and in the Chromium bench page).
+// Used by the bench and tests/integration/engines-timing.test.ts only (the studio and the CLI
+// choose the evaluation mode with src/core/evaluation/eval-mode.ts).
 
-import type { Dataset, Engine, SessionInfo } from '../types';
-import { runDataset, type RunDatasetOptions } from './runner';
+import { runDataset, type RunDatasetOptions } from '../../src/core/engine/runner';
+import type { Dataset, Engine, SessionInfo } from '../../src/core/types';
 
 export interface TimingOptions {
   /** Timed repetitions (default 5). */

@@ -4,7 +4,7 @@
 // becomes a StorageFullError whose message says what to do.
 
 import { createStore, del, delMany, get, keys, set, type UseStore } from 'idb-keyval';
-import type { SnapshotStore } from '../types';
+import type { SnapshotStore } from '../src/core/types';
 
 export const IDB_DATABASE = 'aaq-studio';
 export const IDB_STORE = 'snapshots';
