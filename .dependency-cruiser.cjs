@@ -7,7 +7,7 @@
 // the browser front end. Both front ends import the core, never the other way round.
 
 /** Node-only npm packages: the core must not pull them in (the browser bundle imports the core). */
-const NODE_ONLY_PACKAGES = '^node_modules/(onnxruntime-node|pngjs|commander|tsx)/';
+const NODE_ONLY_PACKAGES = '(^|/)node_modules/(onnxruntime-node|pngjs|commander|tsx)/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

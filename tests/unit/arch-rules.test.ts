@@ -3,7 +3,7 @@
 // tsconfig.core.json, .prettierrc.json). `npm run check` runs the same tools on the real tree.
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,6 +55,13 @@ describe('dependency rules (.dependency-cruiser.cjs)', () => {
     write('src/core/to-workers.ts', "import { w } from '../../workers/x';\nexport const y = w;\n");
     write('src/core/to-fs.ts', "import { readFileSync } from 'node:fs';\nimport { join } from 'path';\nexport const y = [readFileSync, join];\n");
     write('src/app/to-node.ts', "import { x } from '../node/x';\nexport const y = x;\n");
+    write('src/core/to-ort-node.ts', "import { InferenceSession } from 'onnxruntime-node';\nexport const y = InferenceSession;\n");
+    write('src/core/to-nowhere.ts', "import { z } from './no-such-file';\nexport const y = z;\n");
+    write(
+      'workers/to-node.ts',
+      "import { x } from '../src/node/x';\nimport { join } from 'node:path';\nimport { InferenceSession } from 'onnxruntime-node';\nexport const y = [x, join, InferenceSession];\n",
+    );
+    symlinkSync(join(REPO, 'node_modules'), join(root, 'node_modules'), 'dir');
     const depcruise = (outputType: string) =>
       run([bin('dependency-cruiser/bin/dependency-cruise.mjs'), 'src', 'workers', '--config', join(REPO, '.dependency-cruiser.cjs'), '--output-type', outputType]);
     const r = depcruise('json');
@@ -82,6 +89,20 @@ describe('dependency rules (.dependency-cruiser.cjs)', () => {
 
   it('reports the studio importing src/node', () => {
     expect(found('app-not-to-node', 'src/app/to-node.ts')).toEqual(['src/node/x.ts']);
+  });
+
+  it('reports the core importing a Node-only package', () => {
+    expect(found('core-no-node-only-packages', 'src/core/to-ort-node.ts')).toHaveLength(1);
+  });
+
+  it('reports web workers importing src/node, a Node built-in or a Node-only package', () => {
+    expect(found('workers-not-to-node', 'workers/to-node.ts')).toEqual(['src/node/x.ts']);
+    expect(found('browser-no-node-builtins', 'workers/to-node.ts')).toEqual(['path']);
+    expect(found('browser-no-node-only-packages', 'workers/to-node.ts')).toHaveLength(1);
+  });
+
+  it('reports an import that does not resolve', () => {
+    expect(found('not-to-unresolvable', 'src/core/to-nowhere.ts')).toEqual(['./no-such-file']);
   });
 
   it('leaves conforming imports alone', () => {
