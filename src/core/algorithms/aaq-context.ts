@@ -11,8 +11,8 @@ import {
   worstExcess,
   type MetricSpec,
 } from './drop';
-import type { AaqRunState, AaqStatus, Candidate, CandidateSource, Evaluated, RevertedGroup } from './history';
-import type { RankerFactory } from './ranker';
+import type { RevertGroup } from '../types';
+import type { AaqRunState, AaqStatus, Candidate, CandidateSource, Evaluated, RankedGroup, RankedOn, RevertedGroup } from './history';
 
 export interface AaqContext {
   backend: QuantizationBackend;
@@ -23,6 +23,78 @@ export interface AaqContext {
   /** A ranker given by the caller (`AaqOptions.ranker`); else the parameters choose (ranker.ts). */
   ranker?: RankerFactory;
 }
+
+export interface AaqOptions {
+  /** Continue from a checkpointed state (same backend model/data and same params). */
+  resumeFrom?: AaqRunState;
+  /** Called with a copy of the state after every completed step. */
+  checkpoint?: (state: AaqRunState) => void | Promise<void>;
+  progress?: ProgressFn;
+  log?: (message: string) => void;
+  /** Rank with this ranker instead of the one the parameters select (ranker.ts); a resumed run
+   *  must be given the same. */
+  ranker?: RankerFactory;
+}
+
+/** Known per-sample values of one configuration, by dataset index. */
+export type Known = Map<number, Record<string, number>>;
+
+// ---------------------------------------------------------------------------------------------
+// The ranker contract (ranker.ts has the factory and says more)
+
+export interface RankInput {
+  ctx: AaqContext;
+  /** The run. A ranker reads it and may add to its `savings` counters; it changes nothing else. */
+  s: AaqRunState;
+  /** The state to rank, evaluated on every sample of the diff subset. */
+  current: Evaluated;
+  /** Groups of `current.state` to rank (the loop has left out the ones it excludes). */
+  groups: RevertGroup[];
+  /** The metric being optimised. */
+  spec: MetricSpec;
+  /** The last rolled-back evaluation, offered for reuse (set only with reuse_evaluations). */
+  rolledBack?: Evaluated;
+  /** Called once the ranking subset is chosen, before any candidate is evaluated. */
+  onStart?: (subsetSize: number) => void;
+  onGroup?: (done: number, total: number) => void;
+}
+
+/** A ranking: the samples it was computed on and its entries, the first to revert first. */
+export interface Ranking {
+  /** Dataset indices of the ranking subset (ascending). */
+  subset: number[];
+  entries: RankedGroup[];
+}
+
+export interface NextInput {
+  ctx: AaqContext;
+  s: AaqRunState;
+  /** What the remaining list was ranked on (`LoopState.ranked`). */
+  on: RankedOn;
+  /** The remaining list (`LoopState.ranking`, non-empty); not to be modified. */
+  queue: readonly RankedGroup[];
+}
+
+export interface NextEntry {
+  /** The entry to revert now. */
+  entry: RankedGroup;
+  /** The list left after it, in the ranker's order. */
+  rest: RankedGroup[];
+  /** Scores finished while choosing (lazy_ranking: bounds made exact), as new values. */
+  finished: { group: string; score: number }[];
+}
+
+export interface Ranker {
+  readonly name: string;
+  /** Rank `input.groups` (each reverted alone on `input.current.state`). */
+  rank(input: RankInput): Promise<Ranking>;
+  /** The next entry of the remaining list. */
+  next(input: NextInput): Promise<NextEntry>;
+  /** reuse_evaluations: values of the iteration's configuration `next` the ranking already knows. */
+  known?(on: RankedOn, entry: RankedGroup, next: QuantState): Known | undefined;
+}
+
+export type RankerFactory = (ctx: AaqContext, s: AaqRunState) => Ranker;
 
 export const MSG_NOT_ACHIEVED = 'AccuracyAwareQuantization could not achieve the required accuracy drop.';
 export const MSG_MAX_ITER = 'Reached maximum number of iterations.';

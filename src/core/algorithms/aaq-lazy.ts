@@ -10,7 +10,9 @@
 
 import type { QuantState } from './backend';
 import { computeDrops, type MetricSpec, type Metrics } from './drop';
-import { emit, extractPerSample, type AaqContext } from './aaq-context';
+import { emit, extractPerSample, type AaqContext, type Known } from './aaq-context';
+
+export type { Known };
 import type { AaqRunState, Evaluated, Savings } from './history';
 import { stableStringify } from './params';
 
@@ -76,8 +78,6 @@ export function meanWith(values: readonly (number | null)[], fill: number): numb
   return sum / values.length;
 }
 
-/** Known per-sample values of one configuration, by dataset index. */
-export type Known = Map<number, Record<string, number>>;
 
 /**
  * A partial evaluation of `state`: the `known` values filled in, every other sample missing,

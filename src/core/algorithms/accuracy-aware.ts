@@ -11,15 +11,16 @@ import type { AccuracyAwareParams } from '../config/types';
 import { QuantizeError } from '../types';
 import type { QuantizationBackend } from './backend';
 import { isLabelFree, resolveMetrics, type MetricSpec } from './drop';
-import { emit, selectReturned, type AaqContext } from './aaq-context';
+import { emit, selectReturned, type AaqContext, type AaqOptions } from './aaq-context';
 import { stepIterate, stepRank } from './aaq-loop';
 import { reportedRankings } from './ranker';
 import { stepBaseline, stepFp32Subset, stepMixed, stepQuantize, stepTuning, stepTuningApply } from './aaq-setup';
-import type { AaqOptions, AaqPhase, AaqResult, AaqRunState } from './history';
+import type { AaqPhase, AaqResult, AaqRunState } from './history';
 import { clone, stableStringify } from './params';
 import { seedState } from './prng';
 
-export type { AaqOptions, AaqResult, AaqRunState } from './history';
+export type { AaqOptions } from './aaq-context';
+export type { AaqResult, AaqRunState } from './history';
 
 const STEPS: Record<Exclude<AaqPhase, 'done'>, (ctx: AaqContext, s: AaqRunState) => Promise<void>> = {
   baseline: stepBaseline,

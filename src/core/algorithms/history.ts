@@ -5,8 +5,7 @@ import type { AccuracyAwareParams } from '../config/types';
 import type { ProgressFn } from '../types';
 import type { QuantState } from './backend';
 import type { Direction, Metrics } from './drop';
-import type { RankerFactory } from './ranker';
-import type { RankedGroup } from './ranking';
+import type { RevertGroup } from '../types';
 import type { Guess } from './tuning';
 
 export type AaqStatus = 'met' | 'not-met' | 'max-iter' | 'all-reverted';
@@ -203,16 +202,15 @@ export interface AaqRunState {
   savings?: Savings;
 }
 
-export interface AaqOptions {
-  /** Continue from a checkpointed state (same backend model/data and same params). */
-  resumeFrom?: AaqRunState;
-  /** Called with a copy of the state after every completed step. */
-  checkpoint?: (state: AaqRunState) => void | Promise<void>;
-  progress?: ProgressFn;
-  log?: (message: string) => void;
-  /** Rank with this ranker instead of the one the parameters select (ranker.ts); a resumed run
-   *  must be given the same. */
-  ranker?: RankerFactory;
+/** One ranked group: the group as derived on the ranked state, and its score (higher = revert first). */
+export interface RankedGroup {
+  group: RevertGroup;
+  score: number;
+  /** lazy_ranking: `score` is only an upper bound; the exact score has not been needed yet. */
+  bound?: boolean;
+  /** The candidate's per-sample values (ranked state minus this group) per metric, aligned with
+   *  the ranking subset; null where not evaluated. Kept for reuse_evaluations / lazy_ranking. */
+  values?: Record<string, (number | null)[]>;
 }
 
 export interface AaqResult {

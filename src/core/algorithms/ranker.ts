@@ -13,68 +13,15 @@
 // A ranker is rebuilt for every step (the run state is JSON between steps, accuracy-aware.ts), so
 // whatever it needs to carry from `rank` to `next` lives in the ranking's entries (e.g. `values`).
 
-import type { RevertGroup } from '../types';
-import type { QuantState } from './backend';
-import type { MetricSpec } from './drop';
-import type { AaqContext } from './aaq-context';
-import { activeSavings, type ActiveSavings, type Known } from './aaq-lazy';
-import type { AaqRunState, Evaluated, RankedOn, RankingRecord } from './history';
-import { potRanker, type RankedGroup } from './ranking';
+import type { AaqContext, Ranker, Ranking } from './aaq-context';
+import { activeSavings, type ActiveSavings } from './aaq-lazy';
+import type { AaqRunState, RankingRecord } from './history';
+import { potRanker } from './ranking';
 import { savingRanker } from './ranking-lazy';
 
-export interface RankInput {
-  ctx: AaqContext;
-  /** The run. A ranker reads it and may add to its `savings` counters; it changes nothing else. */
-  s: AaqRunState;
-  /** The state to rank, evaluated on every sample of the diff subset. */
-  current: Evaluated;
-  /** Groups of `current.state` to rank (the loop has left out the ones it excludes). */
-  groups: RevertGroup[];
-  /** The metric being optimised. */
-  spec: MetricSpec;
-  /** The last rolled-back evaluation, offered for reuse (set only with reuse_evaluations). */
-  rolledBack?: Evaluated;
-  /** Called once the ranking subset is chosen, before any candidate is evaluated. */
-  onStart?: (subsetSize: number) => void;
-  onGroup?: (done: number, total: number) => void;
-}
-
-/** A ranking: the samples it was computed on and its entries, the first to revert first. */
-export interface Ranking {
-  /** Dataset indices of the ranking subset (ascending). */
-  subset: number[];
-  entries: RankedGroup[];
-}
-
-export interface NextInput {
-  ctx: AaqContext;
-  s: AaqRunState;
-  /** What the remaining list was ranked on (`LoopState.ranked`). */
-  on: RankedOn;
-  /** The remaining list (`LoopState.ranking`, non-empty); not to be modified. */
-  queue: readonly RankedGroup[];
-}
-
-export interface NextEntry {
-  /** The entry to revert now. */
-  entry: RankedGroup;
-  /** The list left after it, in the ranker's order. */
-  rest: RankedGroup[];
-  /** Scores finished while choosing (lazy_ranking: bounds made exact), as new values. */
-  finished: { group: string; score: number }[];
-}
-
-export interface Ranker {
-  readonly name: string;
-  /** Rank `input.groups` (each reverted alone on `input.current.state`). */
-  rank(input: RankInput): Promise<Ranking>;
-  /** The next entry of the remaining list. */
-  next(input: NextInput): Promise<NextEntry>;
-  /** reuse_evaluations: values of the iteration's configuration `next` the ranking already knows. */
-  known?(on: RankedOn, entry: RankedGroup, next: QuantState): Known | undefined;
-}
-
-export type RankerFactory = (ctx: AaqContext, s: AaqRunState) => Ranker;
+// The contract's types live beside AaqContext (aaq-context.ts), which refers to them: one file, so
+// that the types do not import each other in a cycle.
+export type { AaqOptions, NextEntry, NextInput, RankInput, Ranker, RankerFactory, Ranking } from './aaq-context';
 
 /**
  * Ranking strategies, the first that applies wins. Adding one: a file implementing `Ranker` and a

@@ -14,10 +14,10 @@ import { revertGroup } from './backend';
 import { comparator } from './drop';
 import type { AaqContext } from './aaq-context';
 import { extractPerSample } from './aaq-context';
-import { bestValue, knownOf, meanWith, savingsOf, stateKey, worstValue, type ActiveSavings, type Known } from './aaq-lazy';
-import type { AaqRunState, RankedOn } from './history';
-import { orderRanking, potRankingSubset, type RankedGroup } from './ranking';
-import type { NextEntry, NextInput, RankInput, Ranker, Ranking } from './ranker';
+import { bestValue, knownOf, meanWith, savingsOf, stateKey, worstValue, type ActiveSavings } from './aaq-lazy';
+import type { AaqRunState, RankedGroup, RankedOn } from './history';
+import { orderRanking, potRankingSubset } from './ranking';
+import type { Known, NextEntry, NextInput, RankInput, Ranker, Ranking } from './aaq-context';
 
 type Values = Record<string, (number | null)[]>;
 

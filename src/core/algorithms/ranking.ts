@@ -7,18 +7,10 @@ import type { RevertGroup } from '../types';
 import { revertGroup, type QuantState, type QuantizationBackend } from './backend';
 import { comparator, type Direction } from './drop';
 import { rankingSubsetSize } from './aaq-context';
-import type { RankInput, Ranker } from './ranker';
+import type { RankInput, Ranker } from './aaq-context';
+import type { RankedGroup } from './history';
 
-/** One ranked group: the group as derived on the ranked state, and its score (higher = revert first). */
-export interface RankedGroup {
-  group: RevertGroup;
-  score: number;
-  /** lazy_ranking: `score` is only an upper bound; the exact score has not been needed yet. */
-  bound?: boolean;
-  /** The candidate's per-sample values (ranked state minus this group) per metric, aligned with
-   *  the ranking subset; null where not evaluated. Kept for reuse_evaluations / lazy_ranking. */
-  values?: Record<string, (number | null)[]>;
-}
+export type { RankedGroup };
 
 /**
  * POT's `sort_by_metric_difference(fp32, q, comparator, reverse=True)`: positions ordered by
