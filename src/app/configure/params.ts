@@ -2,6 +2,27 @@
 // its default and a one-line explanation (people use this screen to learn POT).
 
 import { defaultAaqParams } from '../../../src/core/config/defaults';
+import { labelFreeMetricNames, metricDefinitions } from '../../../src/core/metrics/registry';
+
+/** One metric checkbox of the form (engine.metrics). */
+export interface MetricOption {
+  name: string;
+  /** What it measures (the registry's one line). */
+  help: string;
+  /** Shown beside the box: needs no labels, compares with the FP32 model. */
+  note?: string;
+}
+
+/** The metrics the form offers: the registry's, in its order (src/core/metrics/registry.ts). */
+export function metricOptions(): MetricOption[] {
+  return metricDefinitions().map((d) => ({
+    name: d.name,
+    help: d.help,
+    ...(d.needsLabels ? {} : { note: `${d.name} needs no labels${d.needsFp32Reference ? ": it compares with the FP32 model's answers" : ''}.` }),
+  }));
+}
+
+const labelFree = labelFreeMetricNames();
 
 export type FieldKind = 'number' | 'int' | 'nullable-int' | 'bool' | 'select' | 'list';
 
@@ -60,7 +81,7 @@ export const SECTIONS: ParamSection[] = [
       { key: 'convert_to_mixed_preset', kind: 'bool', help: 'First try the mixed preset (asymmetric activations) when the drop is too large.' },
       { key: 'tune_hyperparams', kind: 'bool', help: 'Before reverting, try other range estimators on the hardest samples (slower).' },
       { key: 'metric_subset_ratio', kind: 'number', min: 0.01, max: 1, step: 0.05, help: 'Share of samples kept for per-sample comparison when baseline values are given in metrics.' },
-      { key: 'annotation_free', kind: 'bool', help: 'POT option for unlabelled data; here pick the agreement@top1 metric instead.' },
+      { key: 'annotation_free', kind: 'bool', help: `POT option for unlabelled data; here pick ${labelFree.length ? `the ${labelFree.join(' or ')} metric` : 'labelled data'} instead.` },
       { key: 'base_algorithm', kind: 'select', options: ['DefaultQuantization'], help: 'The quantization the search starts from (POT only has this one).' },
       { key: 'return_best', kind: 'bool', help: 'Fix of a POT flaw: return the best model seen, not the last one tried.' },
       { key: 'exclude_rolled_back', kind: 'bool', help: 'Fix of a POT flaw: never rank again a group whose revert was undone.' },

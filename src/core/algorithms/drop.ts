@@ -3,6 +3,7 @@
 // `_drop_restrictions_are_met`; `accuracy_aware_common/utils.py::create_metric_config`).
 
 import type { AccuracyAwareParams, MetricConfig } from '../config/types';
+import { isMetricName, metricDefinition } from '../metrics/registry';
 import { QuantizeError, type MetricDef } from '../types';
 
 export type Direction = 'higher-better' | 'lower-better';
@@ -124,7 +125,12 @@ export function worstExcess(specs: MetricSpec[], drop: Metrics, thresholds: Metr
   return Math.max(...specs.map((s) => normalizedExcess(s.name, drop, thresholds, baseline)));
 }
 
-/** Label-free mode: the metrics are only agreement@top1, i.e. relative to the FP32 model's top-1. */
+/** Label-free mode: every metric is a registered one that needs no labels and compares with the
+ *  FP32 model (e.g. agreement@top1), i.e. the values are relative to the FP32 model. */
 export function isLabelFree(specs: MetricSpec[]): boolean {
-  return specs.length > 0 && specs.every((s) => s.name === 'agreement@top1');
+  return specs.length > 0 && specs.every((s) => {
+    if (!isMetricName(s.name)) return false;
+    const d = metricDefinition(s.name);
+    return !d.needsLabels && d.needsFp32Reference;
+  });
 }

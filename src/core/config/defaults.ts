@@ -1,7 +1,8 @@
 // Default values of the POT config (POT `configs/config.py`, the algorithms' defaults in
 // `algorithms/quantization/default/algorithm.py` and `accuracy_aware_common/algorithm.py`), as fresh objects.
 
-import type { MetricName, Preset } from '../types';
+import { DEFAULT_METRIC, METRIC_NAMES } from '../metrics/registry';
+import type { Preset } from '../types';
 import type {
   AccuracyAwareParams,
   DatasetConfig,
@@ -12,7 +13,8 @@ import type {
 
 export const TARGET_DEVICES: readonly TargetDevice[] = ['ANY', 'CPU', 'GPU', 'VPU', 'GNA', 'CPU_SPR'];
 export const PRESETS: readonly Preset[] = ['performance', 'mixed', 'accuracy'];
-export const METRIC_NAMES: readonly MetricName[] = ['accuracy@top1', 'accuracy@top5', 'agreement@top1'];
+/** The registered metrics (src/core/metrics/registry.ts). */
+export { METRIC_NAMES };
 export const ALGORITHM_NAMES = ['DefaultQuantization', 'AccuracyAwareQuantization'] as const;
 
 /** POT's default is the whole data set; we follow NNCF's 300 (clamped to N when used). */
@@ -60,7 +62,7 @@ export function defaultAaqParams(target_device: TargetDevice = 'ANY'): AccuracyA
 }
 
 export function defaultMetrics(): MetricConfig[] {
-  return [{ name: 'accuracy@top1' }];
+  return [{ name: DEFAULT_METRIC }];
 }
 
 export function defaultDataset(data_source = ''): DatasetConfig {

@@ -11,6 +11,7 @@ import {
   printParseErrorCode,
   type Segment,
 } from 'jsonc-parser';
+import { DEFAULT_METRIC } from '../metrics/registry';
 import { QuantizeError } from '../types';
 import { bool, ConfigIssue, type Ctx, fail, listOf, newCtx, nonEmptyStr, oneOf, plainObject, raw, readSection, str } from './check';
 import { ALGORITHM_NAMES, defaultAaqParams, defaultDataset, defaultDqParams, defaultMetrics, modelNameFrom } from './defaults';
@@ -157,7 +158,7 @@ function buildEngine(v: unknown, ctx: Ctx): { engine: EngineConfig; explicitMetr
     ctx.warnings.push(
       `engine.config: the Accuracy Checker file ${JSON.stringify(e.config)} is NOT read; declare the dataset and ` +
         `metrics inline in engine.dataset and engine.metrics` +
-        (missing.length ? ` (not given here: ${missing.join(', ')}; defaults used: data_source from --data, metric accuracy@top1)` : ''),
+        (missing.length ? ` (not given here: ${missing.join(', ')}; defaults used: data_source from --data, metric ${DEFAULT_METRIC})` : ''),
     );
   }
 

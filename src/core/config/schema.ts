@@ -2,6 +2,7 @@
 // (the format README.md documents; POT's tools/pot/configs/default_quantization_spec.json and
 // accuracy_aware_quantization_spec.json).
 
+import { accuracyCheckerTypes, isMetricName, METRIC_NAMES, metricDefinition, metricForAccuracyChecker } from '../metrics/registry';
 import type { MetricName, Preset } from '../types';
 import {
   bool,
@@ -21,7 +22,7 @@ import {
   section,
   str,
 } from './check';
-import { METRIC_NAMES, PRESETS, TARGET_DEVICES } from './defaults';
+import { PRESETS, TARGET_DEVICES } from './defaults';
 import type {
   AccuracyAwareParams,
   DatasetConfig,
@@ -37,14 +38,18 @@ import type {
 const NOT_IMPLEMENTED = 'POT option not implemented in AAQ Studio; ignored';
 
 // ---------------------------------------------------------------------------------------------
-// Metrics (Accuracy Checker vocabulary: {"name": "accuracy@top1", "type": "accuracy", "top_k": 1})
+// Metrics (Accuracy Checker vocabulary: {"name": "accuracy@top1", "type": "accuracy", "top_k": 1}).
+// The names, and the {"type", "top_k"} spellings, are the registry's (src/core/metrics/registry.ts).
 
-const isMetricName = (s: string): s is MetricName => (METRIC_NAMES as readonly string[]).includes(s);
+const isAccuracyCheckerType = (s: string): boolean => accuracyCheckerTypes().some((t) => t.type === s);
 
-function accuracyTop(k: number | undefined, path: string): MetricName {
-  if (k === undefined || k === 1) return 'accuracy@top1';
-  if (k === 5) return 'accuracy@top5';
-  return fail(`${path}.top_k`, `top_k ${k} is not supported`, 'top_k 1 or 5');
+/** The registered metric an Accuracy Checker {"type", "top_k"} means (top_k defaults to 1). */
+function byAccuracyChecker(type: string, k: number | undefined, path: string): MetricName {
+  const name = metricForAccuracyChecker(type, k);
+  if (name !== undefined) return name;
+  const ks = accuracyCheckerTypes().find((t) => t.type === type)?.topK ?? [];
+  if (ks.length === 0) return fail(`${path}.top_k`, `metric type ${type} takes no top_k`, 'no top_k');
+  return fail(`${path}.top_k`, `top_k ${k ?? 1} is not supported`, `top_k ${ks.join(' or ')}`);
 }
 
 interface RawMetric {
@@ -62,7 +67,12 @@ const metricExtra: Extra = {
   rel_threshold: 'Accuracy Checker option; ignored',
   presenter: 'Accuracy Checker option; ignored',
 };
-const METRIC_EXPECTED = `one of ${METRIC_NAMES.join(', ')} (or {"type": "accuracy", "top_k": 1 | 5})`;
+function metricExpected(): string {
+  const ac = accuracyCheckerTypes().map(
+    ({ type, topK }) => `{"type": ${JSON.stringify(type)}${topK.length ? `, "top_k": ${topK.join(' | ')}` : ''}}`,
+  );
+  return `one of ${METRIC_NAMES.join(', ')}${ac.length ? ` (or ${ac.join(', ')})` : ''}`;
+}
 
 /**
  * One metric entry. `register`: an engine metric whose Accuracy Checker name is not ours (e.g.
@@ -74,27 +84,27 @@ export function metricCheck(register: boolean): Check<MetricConfig> {
     let byType: MetricName | undefined;
     if (m.type !== undefined) {
       if (isMetricName(m.type)) byType = m.type;
-      else if (m.type === 'accuracy') byType = accuracyTop(m.top_k, path);
-      else fail(`${path}.type`, `unknown metric type ${JSON.stringify(m.type)}`, METRIC_EXPECTED);
+      else if (isAccuracyCheckerType(m.type)) byType = byAccuracyChecker(m.type, m.top_k, path);
+      else fail(`${path}.type`, `unknown metric type ${JSON.stringify(m.type)}`, metricExpected());
     }
     let byName: MetricName | undefined;
     if (m.name !== undefined) {
       if (isMetricName(m.name)) byName = m.name;
       else if (ctx.metricAliases.has(m.name)) byName = ctx.metricAliases.get(m.name);
-      else if (m.name === 'accuracy' && byType === undefined) byName = accuracyTop(m.top_k, path);
+      else if (isAccuracyCheckerType(m.name) && byType === undefined) byName = byAccuracyChecker(m.name, m.top_k, path);
       else if (byType !== undefined) {
         byName = byType;
         if (register) ctx.metricAliases.set(m.name, byType);
       } else {
         const aliases = [...ctx.metricAliases.keys()];
-        fail(`${path}.name`, `unknown metric ${JSON.stringify(m.name)}`, METRIC_EXPECTED + (aliases.length ? `, or ${aliases.join(', ')}` : ''));
+        fail(`${path}.name`, `unknown metric ${JSON.stringify(m.name)}`, metricExpected() + (aliases.length ? `, or ${aliases.join(', ')}` : ''));
       }
     }
     if (byName && byType && byName !== byType) {
       fail(`${path}.type`, `type means ${byType} but name ${JSON.stringify(m.name)} means ${byName}`, 'a name and type that agree');
     }
-    const name = byName ?? byType ?? fail(`${path}.name`, 'missing metric name', METRIC_EXPECTED);
-    if (m.top_k !== undefined && name !== `accuracy@top${m.top_k}`) {
+    const name = byName ?? byType ?? fail(`${path}.name`, 'missing metric name', metricExpected());
+    if (m.top_k !== undefined && metricDefinition(name).accuracyChecker?.top_k !== m.top_k) {
       fail(`${path}.top_k`, `top_k ${m.top_k} does not agree with ${name}`, `top_k matching the metric`);
     }
     const out: MetricConfig = { name };

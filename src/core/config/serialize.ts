@@ -13,7 +13,7 @@ export function toPotConfigJson(cfg: PotConfig): string {
 
 /**
  * AccuracyAwareQuantization with POT's defaults (maximal_drop 0.01, performance preset, …) on
- * `modelPath`, data from `dataSource`, metric accuracy@top1.
+ * `modelPath`, data from `dataSource`, the default metric (DEFAULT_METRIC in metrics/registry.ts).
  */
 export function defaultAaqConfig(modelPath: string, dataSource: string): PotConfig {
   return potConfigFromObject(

@@ -5,7 +5,7 @@ import type { DefaultQuantizationParams } from '../config/types';
 import { Evaluator, runDataset } from '../engine/runner';
 import { GraphIndex } from '../onnx/graph';
 import type { ModelProto } from '../onnx/proto';
-import { metricDef, perSampleMetric, aggregate, top1, classifierShape } from '../metrics/index';
+import { MetricTally, metricDef, metricDefinition, savingsBounds, top1, classifierShape } from '../metrics/index';
 import { analyzePlacement, type Placement } from '../quant/placement';
 import { GroupFinder } from '../quant/groups';
 import { OnnxQuantizer } from '../quant/onnx-quantizer';
@@ -57,7 +57,8 @@ export class OnnxQuantizationBackend implements QuantizationBackend {
   readonly outputName: string;
   private readonly evaluator: Evaluator;
   private readonly quantizer: OnnxQuantizer;
-  private readonly fp32Top1 = new Map<number, number>();
+  /** Per metric that compares with the FP32 model: its reference of each FP32-evaluated sample. */
+  private readonly fp32Refs = new Map<string, Map<number, unknown>>();
   readonly candidates: CandidateModels;
   readonly sessions: EvalSessions;
   readonly timings: Record<string, number> = {};
@@ -114,10 +115,11 @@ export class OnnxQuantizationBackend implements QuantizationBackend {
     return { inferences: this.evaluator.inferences, sessions: this.opts.engine.sessionsCreated };
   }
 
-  /** Every metric here is 0/1 per sample and aggregated as the mean; a configuration gives a sample
-   *  the same outputs in any batch (onnxruntime's CPU kernels treat batch rows independently). */
+  /** The registry's bounds of the metric (null for a metric without bounds or whose value is not
+   *  the mean of its per-sample values); a configuration gives a sample the same outputs in any
+   *  batch (onnxruntime's CPU kernels treat batch rows independently). */
   perSampleBounds(metric: string): [number, number] | null {
-    return this.opts.metrics.includes(metric as MetricName) ? [0, 1] : null;
+    return this.opts.metrics.includes(metric) ? savingsBounds(metric) : null;
   }
 
   quantizerSpecs(): QuantizerSpec[] {
@@ -179,25 +181,35 @@ export class OnnxQuantizationBackend implements QuantizationBackend {
 
   async evaluate(state: QuantState | null, indices: number[] | null, progress?: ProgressFn): Promise<EvalResult> {
     const idxs = indices ?? Array.from({ length: this.datasetSize }, (_, i) => i);
-    const metrics = this.opts.metrics;
-    if (state && metrics.includes('agreement@top1')) {
-      const missing = idxs.filter((i) => !this.fp32Top1.has(i));
+    const tallies = this.opts.metrics.map((m) => new MetricTally(metricDefinition(m)));
+    const refs = tallies.filter((t) => t.def.needsFp32Reference).map((t) => {
+      let r = this.fp32Refs.get(t.def.name);
+      if (!r) this.fp32Refs.set(t.def.name, (r = new Map()));
+      return r;
+    });
+    if (state && refs.length) {
+      const missing = idxs.filter((i) => refs.some((r) => !r.has(i)));
       if (missing.length) await this.evaluate(null, missing);
     }
     const r = await this.sessions.run(state, idxs, progress && ((d, t) => progress({ stage: state ? 'quantized-eval' : 'baseline', done: d, total: t })));
-    const perSample: Record<string, number[]> = Object.fromEntries(metrics.map((m) => [m, [] as number[]]));
     r.outputs.forEach((out, k) => {
       // [1, C] or [1, C, 1, 1] per sample (or [C] from a model without a batch dim)
-      const classes = out.dims.length >= 2 ? classifierShape(out.dims, this.outputName).classes : out.data.length;
-      const logits = out.data as Float32Array;
-      const t1 = top1(logits, 1, classes)[0];
-      if (!state) this.fp32Top1.set(idxs[k], t1);
-      for (const m of metrics) {
-        if (m === 'agreement@top1') perSample[m].push(state ? (t1 === this.fp32Top1.get(idxs[k]) ? 1 : 0) : 1);
-        else perSample[m].push(perSampleMetric(m, logits, classes, [r.labels[k]])[0]);
+      const output = { data: out.data as Float32Array, dims: out.dims, name: this.outputName };
+      for (const t of tallies) {
+        let ref: unknown;
+        if (t.def.reference) {
+          const m = this.fp32Refs.get(t.def.name)!;
+          if (!state) m.set(idxs[k], t.def.reference.of(output));
+          ref = m.get(idxs[k]);
+        }
+        t.add(output, r.labels[k], ref);
       }
     });
-    return { indices: idxs, perSample, metrics: Object.fromEntries(metrics.map((m) => [m, aggregate(perSample[m])])) };
+    return {
+      indices: idxs,
+      perSample: Object.fromEntries(tallies.map((t) => [t.def.name, t.values])),
+      metrics: Object.fromEntries(tallies.map((t) => [t.def.name, t.result()])),
+    };
   }
 
   /** Top-1 class per sample of FP32 (`state` null) or a quantized state. */
