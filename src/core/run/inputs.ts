@@ -9,6 +9,7 @@ import type { FileSource } from '../data/source';
 import { normalizeModel, type NormalizeReport } from '../onnx/normalize';
 import { decodeModel, type ModelProto } from '../onnx/proto';
 import { QuantizeError, type MetricName } from '../types';
+import { checkMetricsLabels, savingsWarnings } from '../metrics/registry';
 import { modelInputShape } from './input-checks';
 
 export interface RunInputs {
@@ -102,14 +103,9 @@ export async function prepareInputs(inp: RunInputs): Promise<PreparedInputs> {
     );
   }
   const metrics = runMetrics(cfg);
-  const needLabels = metrics.find((m) => m !== 'agreement@top1');
-  if (!dataset.hasLabels && needLabels) {
-    throw new QuantizeError(`the data has no labels, but the metric ${needLabels} needs them`, {
-      file: inp.configName,
-      field: 'engine.metrics',
-      expected: 'labels (class subfolders or a labels file), or the metric agreement@top1',
-    });
-  }
+  checkMetricsLabels(metrics, dataset.hasLabels, { file: inp.configName });
+  // A metric that cannot promise per-sample bounds turns the exact savings off, visibly.
+  if (algorithm.name === 'AccuracyAwareQuantization') warnings.push(...savingsWarnings(metrics, algorithm.params));
   const resolve = (p: string) => inp.source.resolve?.(p) ?? p;
   const files = { data: resolve(datasetConfig.data_source), labels: datasetConfig.labels ? resolve(datasetConfig.labels) : undefined };
   const fingerprints = {
