@@ -50,7 +50,7 @@ async function wasmEngine(threads: number): Promise<{ engine: OrtEngine; threads
   const n = configure(ort, threads);
   const sessionOptions: OrtSessionOptions = { executionProviders: ['wasm'], graphOptimizationLevel: 'all' };
   const label = `onnxruntime-web ${ort.env.versions?.web ?? ''} WASM, ${n} thread${n === 1 ? '' : 's'}`;
-  return { engine: new OrtEngine('wasm', pick(ort), { sessionOptions, label, traits: CPU_ENGINE }), threads: n };
+  return { engine: new OrtEngine('wasm', pick(ort), { sessionOptions, label, name: 'WASM', traits: CPU_ENGINE }), threads: n };
 }
 
 async function webgpuEngine(threads: number): Promise<{ engine: OrtEngine; threads: number }> {
@@ -58,7 +58,7 @@ async function webgpuEngine(threads: number): Promise<{ engine: OrtEngine; threa
   const n = configure(ort, threads);
   const sessionOptions: OrtSessionOptions = { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' };
   const label = `onnxruntime-web ${ort.env.versions?.web ?? ''} WebGPU (native EP)`;
-  return { engine: new OrtEngine('webgpu', pick(ort), { sessionOptions, label, traits: GPU_ENGINE }), threads: n };
+  return { engine: new OrtEngine('webgpu', pick(ort), { sessionOptions, label, name: 'WebGPU', traits: GPU_ENGINE }), threads: n };
 }
 
 /** A tiny model (y = x + 1) to prove a back end can create a session and run before a run starts. */
@@ -129,8 +129,6 @@ export async function fallbackToWasm(base: { requested: BackendChoice; crossOrig
   };
 }
 
-const NAMES: Record<BackendChoice, string> = { wasm: 'WASM', webgpu: 'WebGPU' };
-
 /**
  * The engines of a studio run, as the core's run pipeline asks for them: the requested back end
  * (WebGPU falling back to WASM when it is missing), and WASM when the WebGPU engine cannot load the
@@ -150,7 +148,7 @@ export function studioEngines(
   };
   return {
     create: async () => gated(await createEngine(requested, threads)),
-    fallback: async (failed, why) => gated(await fallbackToWasm({ requested, crossOriginIsolated: self.crossOriginIsolated }, threads, `${NAMES[failed.backend as BackendChoice] ?? failed.label} ${why}`)),
+    fallback: async (failed, why) => gated(await fallbackToWasm({ requested, crossOriginIsolated: self.crossOriginIsolated }, threads, `${failed.name} ${why}`)),
   };
 }
 
@@ -188,6 +186,9 @@ export class GatedEngine implements Engine {
   }
   get label() {
     return this.inner.label;
+  }
+  get name() {
+    return this.inner.name;
   }
   get sessionsCreated(): number {
     return this.inner.sessionsCreated - this.base;

@@ -159,7 +159,7 @@ async function execute(
     if (info.fallback) emit({ type: 'warning', message: info.fallback });
   };
   const engines = studioEngines(settings.backend, settings.threads, gate, onEngine, () => (gpuLost ? lostError() : null));
-  const run = await OpenedRun.open(inputs, { engines, settings: { batchSize: settings.batchSize, mode: settings.mode }, warn: log });
+  const run = await OpenedRun.open(inputs, { engines, settings: { batchSize: settings.batchSize, mode: settings.mode } });
   try {
     const snapshots: RunSnapshots = {
       store, runId: meta.runId, recordKey: 'resume',

@@ -121,8 +121,10 @@ export interface SessionInfo {
 /** One inference back end (onnxruntime-node, onnxruntime-web WASM, onnxruntime-web WebGPU). */
 export interface Engine {
   readonly backend: Backend;
-  /** Human-readable description for reports and messages (e.g. 'onnxruntime-node 1.30.0'). */
+  /** Human-readable description for reports (e.g. 'onnxruntime-node 1.30.0'). */
   readonly label: string;
+  /** Short name for messages (e.g. 'WASM', 'WebGPU'). */
+  readonly name: string;
   /** What the core may rely on (src/core/engine/traits.ts); declared by the engine definitions. */
   readonly traits: EngineTraits;
   /** Sessions created so far (reported as counts.sessions). */

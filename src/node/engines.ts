@@ -40,7 +40,7 @@ async function createNativeEngine(opts: NodeEngineOptions): Promise<OrtEngine> {
     ...opts.sessionOptions,
   };
   const label = `onnxruntime-node ${pkgVersion('onnxruntime-node')}${threads ? `, ${threads} thread(s)` : ''}`;
-  return new OrtEngine('native', pickModule(ort), { sessionOptions, label, traits: CPU_ENGINE });
+  return new OrtEngine('native', pickModule(ort), { sessionOptions, label, name: 'onnxruntime-node', traits: CPU_ENGINE });
 }
 
 interface OrtWebModule extends OrtModule {
@@ -66,7 +66,7 @@ async function createWasmEngine(opts: NodeEngineOptions): Promise<OrtEngine> {
     ...opts.sessionOptions,
   };
   const label = `onnxruntime-web ${pkgVersion('onnxruntime-web')} wasm (Node, 1 thread)`;
-  return new OrtEngine('wasm', pickModule(ort), { sessionOptions, label, traits: CPU_ENGINE });
+  return new OrtEngine('wasm', pickModule(ort), { sessionOptions, label, name: 'WASM', traits: CPU_ENGINE });
 }
 
 /** Path of the CPU WASM binary that onnxruntime-web's Node build loads. */

@@ -137,6 +137,7 @@ describe('runDataset', () => {
       backend: engine.backend,
       traits: engine.traits,
       label: 'slow test engine',
+      name: 'slow',
       get sessionsCreated() { return engine.sessionsCreated; },
       createSession: (m) => engine.createSession(m),
       release: (x) => engine.release(x),

@@ -115,6 +115,8 @@ export interface OrtEngineOptions {
   sessionOptions?: OrtSessionOptions;
   /** Human-readable description for reports (e.g. 'onnxruntime-node 1.30, 2 threads'). */
   label?: string;
+  /** Short name for messages (default: the back end's). */
+  name?: string;
   /** What the core may rely on (traits.ts). */
   traits: EngineTraits;
 }
@@ -123,6 +125,7 @@ export interface OrtEngineOptions {
 export class OrtEngine implements Engine {
   readonly backend: Backend;
   readonly label: string;
+  readonly name: string;
   readonly traits: EngineTraits;
   private readonly ort: OrtModule;
   private readonly baseOptions: OrtSessionOptions;
@@ -135,6 +138,7 @@ export class OrtEngine implements Engine {
   constructor(backend: Backend, ort: OrtModule, opts: OrtEngineOptions) {
     this.backend = backend;
     this.traits = opts.traits;
+    this.name = opts.name ?? backend;
     this.ort = ort;
     this.baseOptions = opts.sessionOptions ?? {};
     this.label = opts.label ?? backend;

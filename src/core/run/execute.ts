@@ -93,11 +93,11 @@ export async function executeRun(run: OpenedRun, o: ExecuteOptions): Promise<Run
         // completed step on its fallback, and say so. A failure to store is the run's.
         if (storing || !run.canFallBack(e)) throw e;
         const why = `failed during the run (${e instanceof Error ? e.message : String(e)})`;
-        const failed = run.engine.label;
+        const failed = run.engine.name;
         prior = counts();
         await run.fallBack(why);
         resumeFrom = await snap.store.get<AaqRunState>(snap.runId, 'state');
-        log(`${failed} ${why}; resuming from the last completed step on ${run.engine.label}`);
+        log(`${failed} ${why}; resuming from the last completed step on ${run.engine.name}`);
       }
     }
     state = aaq.state;

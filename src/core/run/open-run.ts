@@ -19,7 +19,8 @@ export interface EngineFactory {
 export interface OpenRunOptions {
   engines: EngineFactory;
   settings?: RunSettings;
-  /** Told when the run moves to a fallback engine (with the reason). */
+  /** Told when the run moves to a fallback engine, with the reason (a factory that shows the
+   *  switch itself, as the studio's does, needs no more). */
   warn?(message: string): void;
 }
 
@@ -64,7 +65,7 @@ export class OpenedRun {
     await this.backend.dispose().catch(() => undefined);
     await failed.dispose().catch(() => undefined);
     this.engine = await this.opts.engines.fallback!(failed, why);
-    this.opts.warn?.(`${failed.label} ${why}; running on ${this.engine.label} instead`);
+    this.opts.warn?.(`${failed.name} ${why}; running on ${this.engine.name} instead`);
     await this.build();
     await asModelError(this.inputs.modelName, () => this.backend.openFp32Session());
   }
