@@ -9,12 +9,7 @@ const ortDist = join(root, 'node_modules/onnxruntime-web/dist');
 
 /** The onnxruntime-web runtime files the studio loads (from /ort/ on its own origin):
  *  the CPU pair for the WASM engine, the asyncify pair for the native WebGPU EP. */
-export const ORT_FILES = [
-  'ort-wasm-simd-threaded.mjs',
-  'ort-wasm-simd-threaded.wasm',
-  'ort-wasm-simd-threaded.asyncify.mjs',
-  'ort-wasm-simd-threaded.asyncify.wasm',
-];
+export const ORT_FILES = ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
 
 /** No external origin anywhere. 'wasm-unsafe-eval' lets WebAssembly compile; nothing needs
  *  'unsafe-eval'. Workers (ours and onnxruntime's pthreads) come from 'self'. */
@@ -111,4 +106,3 @@ export default defineConfig({
     pool: 'forks',
   },
 });
-

@@ -45,7 +45,11 @@ function peakRssKB(): number {
 async function latency(model: string, sampleShape: number[], batch: number, runs: number): Promise<number> {
   const s = await ort.InferenceSession.create(model, { executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
   const len = sampleShape.reduce((a, b) => a * b, 1);
-  const x = new ort.Tensor('float32', Float32Array.from({ length: batch * len }, (_, i) => Math.sin(i)), [batch, ...sampleShape]);
+  const x = new ort.Tensor(
+    'float32',
+    Float32Array.from({ length: batch * len }, (_, i) => Math.sin(i)),
+    [batch, ...sampleShape],
+  );
   const feeds = { [s.inputNames[0]]: x };
   for (let i = 0; i < 5; i++) await s.run(feeds);
   const t: number[] = [];
@@ -84,8 +88,12 @@ if (!pot) {
   const b1 = [await latency(fp32, sampleShape, 1, 200), await latency(out, sampleShape, 1, 200)];
   const b16 = [await latency(fp32, sampleShape, 16, 40), await latency(out, sampleShape, 16, 40)];
   deploy = {
-    fp32Bytes: statSync(fp32).size, qdqBytes: statSync(out).size,
-    fp32LatencyMs: b1[0], qdqLatencyMs: b1[1], fp32Batch16Ms: b16[0], qdqBatch16Ms: b16[1],
+    fp32Bytes: statSync(fp32).size,
+    qdqBytes: statSync(out).size,
+    fp32LatencyMs: b1[0],
+    qdqLatencyMs: b1[1],
+    fp32Batch16Ms: b16[0],
+    qdqBatch16Ms: b16[1],
   };
 }
 process.stdout.write(JSON.stringify({ tag, wallMs, maxRssKB, fp32PassMs, report, deploy }) + '\n');

@@ -25,9 +25,7 @@ import { markdown, summarize, type AaqRun, type BenchResults } from './lib/repor
 /** POT's default maximal_drop (src/core/config/defaults.ts). */
 const POT_DEFAULT_MAXIMAL_DROP = defaultAaqParams('ANY').maximal_drop;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const MODELS = ['fmnist-cnn', 'fmnist-resnet', 'fmnist-mobilenet', 'ppocr-cls'].filter(
-  (m) => !process.env.AAQ_BENCH_MODELS || process.env.AAQ_BENCH_MODELS.split(',').includes(m),
-);
+const MODELS = ['fmnist-cnn', 'fmnist-resnet', 'fmnist-mobilenet', 'ppocr-cls'].filter((m) => !process.env.AAQ_BENCH_MODELS || process.env.AAQ_BENCH_MODELS.split(',').includes(m));
 const REPS = Number(process.env.AAQ_BENCH_REPS ?? 5);
 const SAMPLES = 300;
 const BATCH = 16;
@@ -57,8 +55,16 @@ for (const kind of ['native', 'wasm'] as const) {
   for (const m of prepared) {
     log(`${key}: ${m.name}`);
     engines[key][m.name] = await measureBackEnd({
-      engine, model: m.setup.model, dataset: memoryDataset(m.x, m.y, m.sampleShape), metrics: m.metrics, params: m.params,
-      state: m.state, samples: SAMPLES, batch: BATCH, reps: repsFor(m.name), log: (s) => log(`  ${s}`),
+      engine,
+      model: m.setup.model,
+      dataset: memoryDataset(m.x, m.y, m.sampleShape),
+      metrics: m.metrics,
+      params: m.params,
+      state: m.state,
+      samples: SAMPLES,
+      batch: BATCH,
+      reps: repsFor(m.name),
+      log: (s) => log(`  ${s}`),
     });
   }
   await engine.dispose();
@@ -73,20 +79,36 @@ if (process.env.AAQ_BENCH_CHROMIUM !== '0') {
     let s = sessions.get(name);
     if (!s) sessions.set(name, (s = await native.createSession(m.model)));
     const t = performance.now();
-    await runDataset(native, s, memoryDataset(m.x, m.y, m.sampleShape), Array.from({ length: SAMPLES }, (_, i) => i % m.y.length), {
-      inputName: m.setup.backend.inputName, outputName: m.setup.backend.outputName, batchSize: BATCH, keepOutputs: false,
-    });
+    await runDataset(
+      native,
+      s,
+      memoryDataset(m.x, m.y, m.sampleShape),
+      Array.from({ length: SAMPLES }, (_, i) => i % m.y.length),
+      {
+        inputName: m.setup.backend.inputName,
+        outputName: m.setup.backend.outputName,
+        batchSize: BATCH,
+        keepOutputs: false,
+      },
+    );
     return performance.now() - t;
   };
   try {
     chromium = await runChromium(
       prepared.map((m) => ({
         spec: { name: m.name, params: m.params, state: m.state, metrics: m.metrics, sampleShape: m.sampleShape, samples: SAMPLES, batch: BATCH, reps: chromiumReps(m.name) },
-        model: m.model, x: m.x, y: m.y,
+        model: m.model,
+        x: m.x,
+        y: m.y,
       })),
       machine.nproc,
       log,
-      [['fmnist-cnn', 'fp32'], ['fmnist-cnn', 'switchable'], ['ppocr-cls', 'fp32'], ['ppocr-cls', 'switchable']],
+      [
+        ['fmnist-cnn', 'fp32'],
+        ['fmnist-cnn', 'switchable'],
+        ['ppocr-cls', 'fp32'],
+        ['ppocr-cls', 'switchable'],
+      ],
       nativePass,
     );
   } catch (e) {
@@ -100,7 +122,11 @@ let nativeProfileCnn: BenchResults['nativeProfile'] = undefined;
 const cnn = prepared.find((m) => m.name === 'fmnist-cnn');
 if (cnn) {
   const len = cnn.sampleShape.reduce((a, b) => a * b, 1);
-  nativeProfileCnn = { model: cnn.name, runs: 20, trace: await nativeProfile(cnn.model, cnn.x.slice(0, BATCH * len), [BATCH, ...cnn.sampleShape], 20, join(ROOT, 'bench/.build/profile')) };
+  nativeProfileCnn = {
+    model: cnn.name,
+    runs: 20,
+    trace: await nativeProfile(cnn.model, cnn.x.slice(0, BATCH * len), [BATCH, ...cnn.sampleShape], 20, join(ROOT, 'bench/.build/profile')),
+  };
 }
 for (const m of prepared) await disposeModel(m);
 
@@ -112,7 +138,9 @@ function child(name: string, pot: boolean, maximalDrop?: number): AaqRun | { err
   const tag = `${name}${pot ? '-pot' : ''}${maximalDrop !== undefined ? `-drop${maximalDrop}` : ''}`;
   log(`AAQ ${pot ? 'POT-faithful ' : ''}run: ${name}${maximalDrop !== undefined ? ` at maximal_drop ${maximalDrop}` : ''}`);
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/aaq-child.ts'), join(ROOT, 'bench/configs', `${name}.json`), runDir, tag, ...(pot ? ['pot'] : [])], {
-    cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 2 ** 20,
+    cwd: ROOT,
+    encoding: 'utf8',
+    maxBuffer: 64 * 2 ** 20,
     env: { ...process.env, ...(maximalDrop !== undefined ? { AAQ_CHILD_MAXIMAL_DROP: String(maximalDrop) } : {}) },
   });
   const line = r.stdout.trim().split('\n').pop() ?? '';

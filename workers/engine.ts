@@ -125,7 +125,14 @@ export async function fallbackToWasm(base: { requested: BackendChoice; crossOrig
   const { engine, threads: n } = await wasmEngine(threads);
   return {
     engine,
-    info: { ...base, backend: 'wasm', label: engine.label, threads: n, flavor: engine.traits.flavor, fallback: `${why[0].toUpperCase()}${why.slice(1)} — running on WASM instead.` },
+    info: {
+      ...base,
+      backend: 'wasm',
+      label: engine.label,
+      threads: n,
+      flavor: engine.traits.flavor,
+      fallback: `${why[0].toUpperCase()}${why.slice(1)} — running on WASM instead.`,
+    },
   };
 }
 
@@ -135,13 +142,7 @@ export async function fallbackToWasm(base: { requested: BackendChoice; crossOrig
  * model or fails mid-run. Each engine passes the pause gate; `onEngine` is told of every engine.
  * `fault` (test hook) makes an engine that has a fallback fail as a lost device would.
  */
-export function studioEngines(
-  requested: BackendChoice,
-  threads: number,
-  gate: PauseGate,
-  onEngine: (info: EngineInfo) => void,
-  fault?: () => Error | null,
-): EngineFactory {
+export function studioEngines(requested: BackendChoice, threads: number, gate: PauseGate, onEngine: (info: EngineInfo) => void, fault?: () => Error | null): EngineFactory {
   const gated = (c: CreatedEngine) => {
     onEngine(c.info);
     return new GatedEngine(c.engine, gate, c.engine.traits.fallback ? fault : undefined);
@@ -175,7 +176,11 @@ export class GatedEngine implements Engine {
   /** Sessions made before (the probe) do not count. */
   private readonly base: number;
   /** `fault` (test hook): when it returns an error, every later call fails with it. */
-  constructor(readonly inner: OrtEngine, private readonly gate: PauseGate, private readonly fault?: () => Error | null) {
+  constructor(
+    readonly inner: OrtEngine,
+    private readonly gate: PauseGate,
+    private readonly fault?: () => Error | null,
+  ) {
     this.base = inner.sessionsCreated;
   }
   get backend() {

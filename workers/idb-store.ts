@@ -13,8 +13,7 @@ export const IDB_STORE = 'snapshots';
 export class StorageFullError extends Error {
   constructor(what: string, cause: unknown) {
     super(
-      `Browser storage is full: could not save ${what}. Delete past runs in the list of runs ` +
-        '(or free space for this site in the browser settings), then resume the run.',
+      `Browser storage is full: could not save ${what}. Delete past runs in the list of runs ` + '(or free space for this site in the browser settings), then resume the run.',
       { cause },
     );
     this.name = 'StorageFullError';
@@ -77,7 +76,10 @@ export class IdbSnapshotStore implements SnapshotStore {
   /** Keys stored for one run. */
   async keysOf(runId: string): Promise<string[]> {
     const prefix = runId + SEP;
-    return (await keys(this.store)).map(String).filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+    return (await keys(this.store))
+      .map(String)
+      .filter((k) => k.startsWith(prefix))
+      .map((k) => k.slice(prefix.length));
   }
 
   async list(): Promise<string[]> {

@@ -18,8 +18,14 @@ import { memorySource } from './setup';
 import { modelInputShape } from '../src/core/run/input-checks';
 
 const TYPE_NAMES: Record<number, string> = {
-  [DataType.FLOAT]: 'float32', [DataType.UINT8]: 'uint8', [DataType.INT8]: 'int8', [DataType.INT32]: 'int32',
-  [DataType.INT64]: 'int64', [DataType.FLOAT16]: 'float16', [DataType.DOUBLE]: 'float64', [DataType.BOOL]: 'bool',
+  [DataType.FLOAT]: 'float32',
+  [DataType.UINT8]: 'uint8',
+  [DataType.INT8]: 'int8',
+  [DataType.INT32]: 'int32',
+  [DataType.INT64]: 'int64',
+  [DataType.FLOAT16]: 'float16',
+  [DataType.DOUBLE]: 'float64',
+  [DataType.BOOL]: 'bool',
 };
 
 function valueSummary(v: ValueInfoProto): ValueSummary {
@@ -85,17 +91,26 @@ export function inspectModel(fileName: string, bytes: Uint8Array): ModelSummary 
   };
 }
 
-function modelLimits(
-  model: ModelProto,
-  idx: GraphIndex,
-  placement: ReturnType<typeof analyzePlacement>,
-  inputs: ValueSummary[],
-  outputs: ValueSummary[],
-): ModelSummary['limits'] {
+function modelLimits(model: ModelProto, idx: GraphIndex, placement: ReturnType<typeof analyzePlacement>, inputs: ValueSummary[], outputs: ValueSummary[]): ModelSummary['limits'] {
   const out: ModelSummary['limits'] = [];
-  if (inputs.length > 1) out.push({ what: `inputs ${inputs.slice(1).map((i) => i.name).join(', ')}`, reason: 'only the first input is fed from the data; the model needs exactly one input' });
-  if (outputs.length > 1) out.push({ what: `outputs ${outputs.slice(1).map((o) => o.name).join(', ')}`, reason: 'metrics are computed on the first output only' });
-  if (inputs[0] && inputs[0].type !== 'float32') out.push({ what: `input ${inputs[0].name}`, reason: `is ${inputs[0].type}; only float32 inputs can be fed from images or arrays` });
+  if (inputs.length > 1)
+    out.push({
+      what: `inputs ${inputs
+        .slice(1)
+        .map((i) => i.name)
+        .join(', ')}`,
+      reason: 'only the first input is fed from the data; the model needs exactly one input',
+    });
+  if (outputs.length > 1)
+    out.push({
+      what: `outputs ${outputs
+        .slice(1)
+        .map((o) => o.name)
+        .join(', ')}`,
+      reason: 'metrics are computed on the first output only',
+    });
+  if (inputs[0] && inputs[0].type !== 'float32')
+    out.push({ what: `input ${inputs[0].name}`, reason: `is ${inputs[0].type}; only float32 inputs can be fed from images or arrays` });
   const types = elementTypes(idx);
   const stay = new Map<string, number>();
   const inPlacement = new Set(placement.ops);
@@ -126,7 +141,8 @@ function tensorImage(data: Float32Array, dims: number[], layout: 'NCHW' | 'NHWC'
   if (dims.length !== 3) return undefined;
   const [c, h, w] = layout === 'NCHW' ? dims : [dims[2], dims[0], dims[1]];
   if (c !== 1 && c !== 3) return undefined;
-  let lo = Infinity, hi = -Infinity;
+  let lo = Infinity,
+    hi = -Infinity;
   for (const v of data) {
     if (v < lo) lo = v;
     if (v > hi) hi = v;
@@ -182,7 +198,9 @@ export async function previewData(data: DataInput, configText: string, summary: 
   const samples: PreviewSample[] = [];
   for (const i of picks) {
     const s = await ds.get(i);
-    let lo = Infinity, hi = -Infinity, sum = 0;
+    let lo = Infinity,
+      hi = -Infinity,
+      sum = 0;
     for (const v of s.input) {
       if (v < lo) lo = v;
       if (v > hi) hi = v;

@@ -66,11 +66,23 @@ async function load(store: IdbSnapshotStore, req: StartRequest): Promise<Loaded>
   if (!req.configText || !req.model || !req.data) throw new Error('a new run needs a config, a model and data');
   const now = Date.now();
   const meta: RunMeta = {
-    runId: req.runId, title: req.title ?? req.model.name, createdAt: now, updatedAt: now, status: 'running',
-    algorithm: 'AccuracyAwareQuantization', modelName: req.model.name, modelBytes: req.model.bytes.byteLength,
-    dataName: req.data.name, dataSize: 0, dataStored: false, configText: req.configText,
-    settings: req.settings ?? DEFAULT_SETTINGS, fingerprints: { model: '', data: '', config: '' },
-    counts: { inferences: 0, sessions: 0 }, phase: 'baseline', iterations: 0,
+    runId: req.runId,
+    title: req.title ?? req.model.name,
+    createdAt: now,
+    updatedAt: now,
+    status: 'running',
+    algorithm: 'AccuracyAwareQuantization',
+    modelName: req.model.name,
+    modelBytes: req.model.bytes.byteLength,
+    dataName: req.data.name,
+    dataSize: 0,
+    dataStored: false,
+    configText: req.configText,
+    settings: req.settings ?? DEFAULT_SETTINGS,
+    fingerprints: { model: '', data: '', config: '' },
+    counts: { inferences: 0, sessions: 0 },
+    phase: 'baseline',
+    iterations: 0,
   };
   return { meta, modelBytes: req.model.bytes, data: req.data };
 }
@@ -80,9 +92,12 @@ function checkSame(meta: RunMeta, fingerprints: RunMeta['fingerprints']): void {
   const what = { model: 'model', data: 'data files', config: 'configuration' } as const;
   for (const k of ['model', 'data', 'config'] as const) {
     if (meta.fingerprints[k] !== fingerprints[k]) {
-      throw new QuantizeError(`the ${what[k]} differ from the interrupted run's (fingerprint ${fingerprints[k].slice(0, 12)}… ≠ ${meta.fingerprints[k].slice(0, 12)}…); refusing to resume`, {
-        expected: `the same ${what[k]} as run ${meta.runId}`,
-      });
+      throw new QuantizeError(
+        `the ${what[k]} differ from the interrupted run's (fingerprint ${fingerprints[k].slice(0, 12)}… ≠ ${meta.fingerprints[k].slice(0, 12)}…); refusing to resume`,
+        {
+          expected: `the same ${what[k]} as run ${meta.runId}`,
+        },
+      );
     }
   }
 }
@@ -162,14 +177,18 @@ async function execute(
   const run = await OpenedRun.open(inputs, { engines, settings: { batchSize: settings.batchSize, mode: settings.mode } });
   try {
     const snapshots: RunSnapshots = {
-      store, runId: meta.runId, recordKey: 'resume',
+      store,
+      runId: meta.runId,
+      recordKey: 'resume',
       names: { run: `run ${meta.runId} in this browser's storage`, key: (k) => `run ${meta.runId} ('${k}' in this browser's storage)`, expected: 'a run started in this studio' },
     };
     const aaq = inputs.algorithm.name === 'AccuracyAwareQuantization' ? inputs.algorithm.params : undefined;
     const resume = req.resume && aaq && loaded.hasState ? await resumePoint(snapshots, inputs.fingerprints, run.backend, aaq) : undefined;
     if (req.resume) {
       if (!resume) checkSame(meta, inputs.fingerprints);
-      log(resume ? `Resuming from phase '${resume.state.phase}' (${resume.state.history.length} iterations done)` : 'Restarting the run from the beginning (no step was completed)');
+      log(
+        resume ? `Resuming from phase '${resume.state.phase}' (${resume.state.history.length} iterations done)` : 'Restarting the run from the beginning (no step was completed)',
+      );
     }
     const groupOps = new Map<string, string[]>(Object.entries(loaded.digest?.groupOps ?? {}));
     const dctx = (int8: string[]): DigestContext => {
@@ -180,8 +199,13 @@ async function execute(
     const from = resume?.state;
     emit({ type: 'digest', digest: from ? digestOf(from, dctx(from.current ? run.backend.quantizedOps(from.current.state) : [])) : emptyDigest(dctx([])) });
     const outcome = await executeRun(run, {
-      snapshots, resume, keepStored: true, modelPath: meta.modelName, startedAt: t0,
-      progress: progressEmitter(emit), log,
+      snapshots,
+      resume,
+      keepStored: true,
+      modelPath: meta.modelName,
+      startedAt: t0,
+      progress: progressEmitter(emit),
+      log,
       onCheckpoint: async (s, counts) => {
         collectGroupOps(s, groupOps);
         const digest = digestOf(s, dctx(s.current ? run.backend.quantizedOps(s.current.state) : []));
@@ -201,8 +225,18 @@ async function execute(
     await store.putBytes(meta.runId, 'qdq', qdq);
     const metric = Object.keys(report.final.metrics)[0];
     await saveMeta({
-      status: 'done', phase: 'done', counts: report.counts, iterations: outcome.aaq?.history.length ?? 0,
-      final: { metric, fp32: report.baseline.metrics[metric], int8: report.quantized.metrics[metric], final: report.final.metrics[metric], drop: report.drop[metric], reverted: report.reverted.length },
+      status: 'done',
+      phase: 'done',
+      counts: report.counts,
+      iterations: outcome.aaq?.history.length ?? 0,
+      final: {
+        metric,
+        fp32: report.baseline.metrics[metric],
+        int8: report.quantized.metrics[metric],
+        final: report.final.metrics[metric],
+        drop: report.drop[metric],
+        reverted: report.reverted.length,
+      },
     });
     return { report, qdq, meta: { ...meta } };
   } finally {

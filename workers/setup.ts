@@ -15,7 +15,10 @@ export async function memorySource(data: DataInput): Promise<MemorySource> {
 /** The run's inputs from the picked model and data and the config text (paths relative to the data root). */
 export async function browserInputs(configText: string, modelName: string, modelBytes: Uint8Array, data: DataInput): Promise<PreparedInputs> {
   return prepareInputs({
-    parsed: parsePotConfig(configText, 'config.json'), configName: 'config.json',
-    modelBytes, modelName, source: await memorySource(data),
+    parsed: parsePotConfig(configText, 'config.json'),
+    configName: 'config.json',
+    modelBytes,
+    modelName,
+    source: await memorySource(data),
   });
 }

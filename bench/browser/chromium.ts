@@ -20,10 +20,17 @@ const require = createRequire(import.meta.url);
 const ORT_DIST = dirname(require.resolve('onnxruntime-web')); // …/onnxruntime-web/dist
 
 export const CHROMIUM_FLAGS = [
-  '--headless', '--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
+  '--headless',
+  '--no-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
   // Let the page see a WebGPU adapter if the machine has one (it is only named unless real).
-  '--enable-unsafe-webgpu', '--enable-features=Vulkan',
+  '--enable-unsafe-webgpu',
+  '--enable-features=Vulkan',
 ];
 
 export interface ChromiumModelInput {
@@ -93,7 +100,13 @@ export async function runChromium(
     }
     await p.goto(`${server.url}/`);
     await p.waitForFunction(() => 'aaqBench' in self, undefined, { timeout: 60_000 });
-    type Api = { init(n: number): Promise<PageInfo>; gpu(): Promise<GpuInfo>; measure(s: PageSpec): Promise<MeasureResult>; profile(s: PageSpec, runs: number, kind: 'fp32' | 'switchable'): Promise<void>; fp32Pass(s: PageSpec): Promise<number> };
+    type Api = {
+      init(n: number): Promise<PageInfo>;
+      gpu(): Promise<GpuInfo>;
+      measure(s: PageSpec): Promise<MeasureResult>;
+      profile(s: PageSpec, runs: number, kind: 'fp32' | 'switchable'): Promise<void>;
+      fp32Pass(s: PageSpec): Promise<number>;
+    };
     const info = await p.evaluate((n) => (self as unknown as { aaqBench: Api }).aaqBench.init(n), threads);
     if (!info.crossOriginIsolated) throw new Error('the bench page is not cross-origin isolated: no WASM threads');
     const gpu = await p.evaluate(() => (self as unknown as { aaqBench: Api }).aaqBench.gpu());

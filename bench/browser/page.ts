@@ -75,8 +75,15 @@ async function measure(spec: PageSpec): Promise<MeasureResult> {
   });
   try {
     return await measureBackEnd({
-      engine, model: decodeModel(new Uint8Array(model)), dataset: memoryDataset(new Float32Array(x), new Int32Array(y), spec.sampleShape),
-      metrics: spec.metrics, params: spec.params, state: spec.state, samples: spec.samples, batch: spec.batch, reps: spec.reps,
+      engine,
+      model: decodeModel(new Uint8Array(model)),
+      dataset: memoryDataset(new Float32Array(x), new Int32Array(y), spec.sampleShape),
+      metrics: spec.metrics,
+      params: spec.params,
+      state: spec.state,
+      samples: spec.samples,
+      batch: spec.batch,
+      reps: spec.reps,
       log: (m) => console.log(`[${spec.name}] ${m}`),
     });
   } finally {
@@ -99,7 +106,7 @@ async function fp32Pass(spec: PageSpec): Promise<number> {
     for (let i = 0; i < spec.samples; i += spec.batch) {
       const rows = Math.min(spec.batch, spec.samples - i);
       const b = new Float32Array(rows * len);
-      for (let k = 0; k < rows; k++) b.set(all.subarray(((i + k) % n) * len, ((i + k) % n + 1) * len), k * len);
+      for (let k = 0; k < rows; k++) b.set(all.subarray(((i + k) % n) * len, (((i + k) % n) + 1) * len), k * len);
       feeds.push({ [s.inputNames[0]]: new ort.Tensor('float32', b, [rows, ...spec.sampleShape]) });
     }
     fp32Session = { name: spec.name, s, feeds };
@@ -123,7 +130,13 @@ async function profile(spec: PageSpec, runs: number, kind: 'fp32' | 'switchable'
   let extra: Record<string, ort.Tensor> = {};
   if (kind === 'switchable') {
     const engine = new OrtEngine('wasm', ort as unknown as OrtModule, { sessionOptions: { executionProviders: ['wasm'] }, traits: CPU_ENGINE });
-    const b = new OnnxQuantizationBackend({ engine, model: decodeModel(bytesToLoad), dataset: memoryDataset(input, new Int32Array(spec.batch), spec.sampleShape), metrics: spec.metrics, placementParams: spec.params });
+    const b = new OnnxQuantizationBackend({
+      engine,
+      model: decodeModel(bytesToLoad),
+      dataset: memoryDataset(input, new Int32Array(spec.batch), spec.sampleShape),
+      metrics: spec.metrics,
+      placementParams: spec.params,
+    });
     const sw = b.candidates.switchable('qdq', 'if');
     bytesToLoad = encodeModel(sw.model);
     options = { ...EXACT_SESSION_OPTIONS };

@@ -80,7 +80,17 @@ export async function measureBackEnd(m: MeasureInput): Promise<MeasureResult> {
   const indices = Array.from({ length: m.samples }, (_, i) => i % m.dataset.size);
   const runOpts = { batchSize: m.batch, keepOutputs: false };
   const backend = (mode: 'switchable' | 'session-per-config' | 'calibrate', prefixCache = false) =>
-    new OnnxQuantizationBackend({ engine: m.engine, model: m.model, dataset: m.dataset, metrics: m.metrics, placementParams: m.params, batchSize: m.batch, mode, sampleCacheBytes: 0, prefixCache });
+    new OnnxQuantizationBackend({
+      engine: m.engine,
+      model: m.model,
+      dataset: m.dataset,
+      metrics: m.metrics,
+      placementParams: m.params,
+      batchSize: m.batch,
+      mode,
+      sampleCacheBytes: 0,
+      prefixCache,
+    });
   const probe = backend('switchable');
   const io = { inputName: probe.inputName, outputName: probe.outputName };
   const groups = probe.groups(m.state);
@@ -141,7 +151,9 @@ export async function measureBackEnd(m: MeasureInput): Promise<MeasureResult> {
     const pcAll = (await pc.evaluate(m.state, indices), await t(() => pc.evaluate(m.state, indices)));
     const rankMs = twice ? Math.min(await rank(), await rank()) : await rank();
     rounds.push({ limit, exact: exactMs, swAll, swCand, pcCand, pcAll, rank: rankMs });
-    log(`round ${r}: fp32 ${limit.toFixed(0)} (exact ${exactMs.toFixed(0)}) | switchable all-on ${swAll.toFixed(0)}, candidate ${swCand.toFixed(0)} | per-config candidate ${pcCand.toFixed(0)}, all-on eval ${pcAll.toFixed(0)} | ranking candidate, prefix cache ${rankMs.toFixed(0)} ms`);
+    log(
+      `round ${r}: fp32 ${limit.toFixed(0)} (exact ${exactMs.toFixed(0)}) | switchable all-on ${swAll.toFixed(0)}, candidate ${swCand.toFixed(0)} | per-config candidate ${pcCand.toFixed(0)}, all-on eval ${pcAll.toFixed(0)} | ranking candidate, prefix cache ${rankMs.toFixed(0)} ms`,
+    );
   }
   const use = pf.prefixUse;
   await pf.dispose();
@@ -162,7 +174,10 @@ export async function measureBackEnd(m: MeasureInput): Promise<MeasureResult> {
   const prefixCreateMs = suffixCreateMs;
   const prefix = use
     ? {
-        groups: groups.length, ranked: ranked.length, candidateMs: rankMs, createMs: prefixCreateMs,
+        groups: groups.length,
+        ranked: ranked.length,
+        candidateMs: rankMs,
+        createMs: prefixCreateMs,
         ratio: median(rounds.map((x) => (x.rank + prefixCreateMs / groups.length) / Math.min(x.limit, x.exact))),
         skipped: use.resumed ? use.skipped / (use.resumed + use.captured) : 0,
       }

@@ -39,7 +39,10 @@ export interface BenchResults {
    *  picked, `ranking_prefix_cache` — a ranking candidate's cost in AAQ's default (that mode with
    *  prefix_cache on, suffix sessions' creation amortised) — and `value`: what AAQ pays per
    *  ranking candidate by default (ranking_prefix_cache when measured, else the mode's). */
-  candidate_overhead?: Record<string, Record<string, Record<EvalMode, number> & { faster: EvalMode; aaq_mode: EvalMode; calibrate_mode: EvalMode | null; ranking_prefix_cache: number | null; value: number }>>;
+  candidate_overhead?: Record<
+    string,
+    Record<string, Record<EvalMode, number> & { faster: EvalMode; aaq_mode: EvalMode; calibrate_mode: EvalMode | null; ranking_prefix_cache: number | null; value: number }>
+  >;
   /** Chromium WASM (threads) FP32 samples/s ÷ onnxruntime-node FP32 samples/s, per model (passes
    *  alternating between the two, median of per-round ratios; default session options both). */
   wasm_threads_vs_native?: Record<string, number>;
@@ -74,7 +77,14 @@ export function summarize(r: BenchResults): BenchResults {
       // prefix_cache in use there (a ranking of ≥ 8 candidates filled the cache): its cost; else
       // AAQ's rankings run each candidate whole, as measured for the mode
       const pre = aaqMode === 'switchable' && x.prefix && x.prefix.skipped > 0 ? (x.ranking_candidate_overhead ?? null) : null;
-      (co[m] ??= {})[be] = { ...x.candidate_overhead, faster: x.faster, aaq_mode: aaqMode, calibrate_mode: x.calibrated?.chosen ?? null, ranking_prefix_cache: pre, value: pre ?? x.candidate_overhead[aaqMode] };
+      (co[m] ??= {})[be] = {
+        ...x.candidate_overhead,
+        faster: x.faster,
+        aaq_mode: aaqMode,
+        calibrate_mode: x.calibrated?.chosen ?? null,
+        ranking_prefix_cache: pre,
+        value: pre ?? x.candidate_overhead[aaqMode],
+      };
     }
   }
   const ratio: Record<string, number> = {};
@@ -102,8 +112,13 @@ function mostReverting(r: BenchResults): BenchResults['most_reverting'] {
   const rep = best.run.report;
   const pot = potSchedule(rep).total;
   return {
-    model: best.name, maximal_drop: (rep.params as { maximal_drop?: number }).maximal_drop ?? NaN, reverted: rep.reverted.length, groups: rep.groups_total ?? 0,
-    inferences: rep.counts.inferences, pot_schedule: pot, ratio: rep.counts.inferences / pot,
+    model: best.name,
+    maximal_drop: (rep.params as { maximal_drop?: number }).maximal_drop ?? NaN,
+    reverted: rep.reverted.length,
+    groups: rep.groups_total ?? 0,
+    inferences: rep.counts.inferences,
+    pot_schedule: pot,
+    ratio: rep.counts.inferences / pot,
   };
 }
 
@@ -118,46 +133,73 @@ export function markdown(input: BenchResults): string {
   const m = r.machine;
   L.push('# AAQ Studio bench', '');
   L.push(`Produced by \`npm run bench\` on ${r.date.slice(0, 10)} in ${r.wallSeconds.toFixed(0)} s. Machine: ${m.cpu}, ${m.nproc} cores (nproc), ${m.ramGiB} GiB RAM, ${m.os}.`);
-  L.push(`Versions: ${Object.entries(m.versions).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
-  L.push(`Every figure is the median of ${r.settings.reps} rounds (Node: 3 for PaddleOCR; Chromium: at least 15 for the small models; passes under 250 ms are timed twice per round and the faster kept); within a round all variants run back to back on the same ${r.settings.samples} samples (PaddleOCR: its 100 bench images, cycled) at batch ${r.settings.batch}, and ratios are taken within a round. The machine is shared: the 1-minute load average was ${m.load.start} at the start and ${m.load.end ?? '?'} at the end (2 cores), so absolute figures, and the Chromium ones most, move between runs.`, '');
+  L.push(
+    `Versions: ${Object.entries(m.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}.`,
+  );
+  L.push(
+    `Every figure is the median of ${r.settings.reps} rounds (Node: 3 for PaddleOCR; Chromium: at least 15 for the small models; passes under 250 ms are timed twice per round and the faster kept); within a round all variants run back to back on the same ${r.settings.samples} samples (PaddleOCR: its 100 bench images, cycled) at batch ${r.settings.batch}, and ratios are taken within a round. The machine is shared: the 1-minute load average was ${m.load.start} at the start and ${m.load.end ?? '?'} at the end (2 cores), so absolute figures, and the Chromium ones most, move between runs.`,
+    '',
+  );
 
   const be = backEnds(r);
   const names = Object.keys(r.aaq);
   // ---- summary
   L.push('## Summary', '');
-  L.push('| model | FP32 native (samples/s) | FP32 Chromium WASM, threads (samples/s, × native) | candidate overhead, Chromium WASM threads (AAQ mode) | candidate overhead, native (AAQ mode) | AAQ sample inferences vs POT schedule | AAQ wall (FP32 passes) | QDQ vs FP32 latency, size |');
+  L.push(
+    '| model | FP32 native (samples/s) | FP32 Chromium WASM, threads (samples/s, × native) | candidate overhead, Chromium WASM threads (AAQ mode) | candidate overhead, native (AAQ mode) | AAQ sample inferences vs POT schedule | AAQ wall (FP32 passes) | QDQ vs FP32 latency, size |',
+  );
   L.push('|---|---|---|---|---|---|---|---|');
   for (const name of names) {
     const nat = be.native?.[name];
     const chr = be['chromium-wasm-threads']?.[name];
     const co = r.candidate_overhead?.[name];
     const run = r.aaq[name].default;
-    const cell = (b: string) => (co?.[b] ? `${f(co[b].value)} (${MODE[co[b].aaq_mode]}${co[b].ranking_prefix_cache !== null ? ' + prefix cache' : ''}; run whole ${f(co[b][co[b].aaq_mode])})` : '—');
-    let aaqCell = '—', wall = '—', dep = '—';
+    const cell = (b: string) =>
+      co?.[b] ? `${f(co[b].value)} (${MODE[co[b].aaq_mode]}${co[b].ranking_prefix_cache !== null ? ' + prefix cache' : ''}; run whole ${f(co[b][co[b].aaq_mode])})` : '—';
+    let aaqCell = '—',
+      wall = '—',
+      dep = '—';
     if (ok(run)) {
       const pot = potSchedule(run.report).total;
       aaqCell = `${run.report.counts.inferences} / ${pot} (${f(run.report.counts.inferences / pot)})`;
       wall = `${f(run.wallMs / 1000, 1)} s (${f(run.wallMs / run.fp32PassMs, 1)})`;
       if (run.deploy) dep = `${f(run.deploy.qdqLatencyMs / run.deploy.fp32LatencyMs)}×, ${f(run.deploy.qdqBytes / run.deploy.fp32Bytes)}×`;
     }
-    L.push(`| ${name} | ${nat ? f(nat.fp32.limitSps, 0) : '—'} | ${chr ? `${f(chr.fp32.limitSps, 0)} (${f(r.wasm_threads_vs_native?.[name] ?? NaN)})` : '—'} | ${cell('chromium-wasm-threads')} | ${cell('native')} | ${aaqCell} | ${wall} | ${dep} |`);
+    L.push(
+      `| ${name} | ${nat ? f(nat.fp32.limitSps, 0) : '—'} | ${chr ? `${f(chr.fp32.limitSps, 0)} (${f(r.wasm_threads_vs_native?.[name] ?? NaN)})` : '—'} | ${cell('chromium-wasm-threads')} | ${cell('native')} | ${aaqCell} | ${wall} | ${dep} |`,
+    );
   }
-  L.push('', 'Candidate overhead = (cost of evaluating one ranking candidate on the samples, session creation included) ÷ (one FP32 pass over them with the engine\'s best options) − 1, as AAQ evaluates it by default: in the mode of the back end (`--mode auto`: the faster one per back end, recorded in src/core/algorithms/eval-mode.ts from these measurements) with prefix_cache on — one ranking over up to 16 of the model\'s groups, the first candidate run whole and its activations cached at the cut points, the others resumed from the deepest cut before their group, the suffix sessions\' one-off creation amortised over all the model\'s groups. "run whole": the same candidate without the cache. AAQ inferences: the default run (all savings on) vs POT\'s schedule for the same decisions.', '');
+  L.push(
+    '',
+    "Candidate overhead = (cost of evaluating one ranking candidate on the samples, session creation included) ÷ (one FP32 pass over them with the engine's best options) − 1, as AAQ evaluates it by default: in the mode of the back end (`--mode auto`: the faster one per back end, recorded in src/core/algorithms/eval-mode.ts from these measurements) with prefix_cache on — one ranking over up to 16 of the model's groups, the first candidate run whole and its activations cached at the cut points, the others resumed from the deepest cut before their group, the suffix sessions' one-off creation amortised over all the model's groups. \"run whole\": the same candidate without the cache. AAQ inferences: the default run (all savings on) vs POT's schedule for the same decisions.",
+    '',
+  );
 
   // ---- throughput
   L.push('## Engine throughput (samples/s) and candidate cost', '');
-  L.push('| model | back end | FP32 | FP32, AAQ exact options | switchable, all on | per-config, all on | candidate: switchable (× FP32) | candidate: per-config (× FP32) | faster | AAQ uses (auto) | calibrate picks | ranking candidate, switchable + prefix cache (× FP32; suffix sessions\' creation; share of the work skipped) |');
+  L.push(
+    "| model | back end | FP32 | FP32, AAQ exact options | switchable, all on | per-config, all on | candidate: switchable (× FP32) | candidate: per-config (× FP32) | faster | AAQ uses (auto) | calibrate picks | ranking candidate, switchable + prefix cache (× FP32; suffix sessions' creation; share of the work skipped) |",
+  );
   L.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const name of names) {
     for (const [b, models] of Object.entries(be)) {
       const x = models[name];
       if (!x) continue;
-      L.push(`| ${name} | ${b} | ${f(x.fp32.limitSps, 0)} | ${f(x.fp32.exactSps, 0)} | ${f(x.switchable.allOnSps, 0)} | ${f(x.perConfig.allOnSps, 0)} | ${f(x.switchable.candidateMs, 0)} ms (${f(x.switchable.ratio)}) | ${f(x.perConfig.candidateMs, 0)} ms (${f(x.perConfig.ratio)}) | ${MODE[x.faster]} | ${MODE[aaqModeOf(b)]}${aaqModeOf(b) === x.faster ? ' ✓' : ' ✗ (slower here)'} | ${x.calibrated ? `${MODE[x.calibrated.chosen]}${x.calibrated.identical ? '' : ' (outputs differed!)'}` : '—'} | ${x.prefix ? `${f(x.prefix.candidateMs, 0)} ms (${f(x.prefix.ratio)}; ${f(x.prefix.createMs, 0)} ms; ${f(x.prefix.skipped * 100, 0)} %)` : '—'} |`);
+      L.push(
+        `| ${name} | ${b} | ${f(x.fp32.limitSps, 0)} | ${f(x.fp32.exactSps, 0)} | ${f(x.switchable.allOnSps, 0)} | ${f(x.perConfig.allOnSps, 0)} | ${f(x.switchable.candidateMs, 0)} ms (${f(x.switchable.ratio)}) | ${f(x.perConfig.candidateMs, 0)} ms (${f(x.perConfig.ratio)}) | ${MODE[x.faster]} | ${MODE[aaqModeOf(b)]}${aaqModeOf(b) === x.faster ? ' ✓' : ' ✗ (slower here)'} | ${x.calibrated ? `${MODE[x.calibrated.chosen]}${x.calibrated.identical ? '' : ' (outputs differed!)'}` : '—'} | ${x.prefix ? `${f(x.prefix.candidateMs, 0)} ms (${f(x.prefix.ratio)}; ${f(x.prefix.createMs, 0)} ms; ${f(x.prefix.skipped * 100, 0)} %)` : '—'} |`,
+      );
     }
   }
-  L.push('', 'back ends: native = onnxruntime-node (CPU EP); wasm-node = onnxruntime-web WASM in Node (1 thread); chromium-wasm-threads = onnxruntime-web/wasm in headless Chromium, cross-origin isolated, one thread per core. "AAQ exact options" = graph optimisation `extended` without pre-packing, which AAQ\'s FP32 and switchable sessions use so that "all quantizers off" is bit-exact FP32. per-config = a fake-quant model built, loaded and run per candidate (weights baked; identical outputs to the switchable session, bit for bit).');
+  L.push(
+    '',
+    'back ends: native = onnxruntime-node (CPU EP); wasm-node = onnxruntime-web WASM in Node (1 thread); chromium-wasm-threads = onnxruntime-web/wasm in headless Chromium, cross-origin isolated, one thread per core. "AAQ exact options" = graph optimisation `extended` without pre-packing, which AAQ\'s FP32 and switchable sessions use so that "all quantizers off" is bit-exact FP32. per-config = a fake-quant model built, loaded and run per candidate (weights baked; identical outputs to the switchable session, bit for bit).',
+  );
   L.push('', '### Mode per back end', '');
-  L.push('| back end | candidate run whole ÷ FP32: switchable (geometric mean over the models) | per-config | ranking candidate as AAQ runs it ÷ FP32: switchable (+ prefix cache where a ranking uses it) | per-config | faster | AAQ uses (`auto`) |');
+  L.push(
+    '| back end | candidate run whole ÷ FP32: switchable (geometric mean over the models) | per-config | ranking candidate as AAQ runs it ÷ FP32: switchable (+ prefix cache where a ranking uses it) | per-config | faster | AAQ uses (`auto`) |',
+  );
   L.push('|---|---|---|---|---|---|---|');
   for (const [b, models] of Object.entries(be)) {
     const xs = Object.values(models);
@@ -167,12 +209,20 @@ export function markdown(input: BenchResults): string {
     const pc = gm((x) => x.perConfig.ratio);
     const swRank = gm((x) => (x.prefix && x.prefix.skipped > 0 ? x.prefix.ratio : x.switchable.ratio));
     const faster: EvalMode = pc < swRank ? 'session-per-config' : 'switchable';
-    L.push(`| ${b} | ${f(sw)} | ${f(pc)} | ${f(swRank)} | ${f(pc)} | ${MODE[faster]} | ${MODE[aaqModeOf(b)]} ${aaqModeOf(b) === faster ? '✓' : `✗ (${f(Math.abs(swRank / pc - 1) * 100, 0)} % apart)`} |`);
+    L.push(
+      `| ${b} | ${f(sw)} | ${f(pc)} | ${f(swRank)} | ${f(pc)} | ${MODE[faster]} | ${MODE[aaqModeOf(b)]} ${aaqModeOf(b) === faster ? '✓' : `✗ (${f(Math.abs(swRank / pc - 1) * 100, 0)} % apart)`} |`,
+    );
   }
-  L.push('', 'A session per configuration cannot resume from cached activations (the cache lives in the switchable graph\'s cut points), so in a ranking it pays every candidate whole; "faster" compares the two as AAQ would run its rankings.');
+  L.push(
+    '',
+    'A session per configuration cannot resume from cached activations (the cache lives in the switchable graph\'s cut points), so in a ranking it pays every candidate whole; "faster" compares the two as AAQ would run its rankings.',
+  );
   if (ok(r.chromium)) {
     const g = r.chromium.gpu;
-    L.push('', `WebGPU: ${g.real ? `measured on ${g.adapter}` : `absent — ${g.adapter ? `the only adapter is ${g.adapter}, a software ${g.fallback ? 'fallback ' : ''}renderer, not a real GPU` : 'no adapter'}`}. Chromium ${r.chromium.version}, ${r.chromium.page.numThreads} WASM threads, crossOriginIsolated ${r.chromium.page.crossOriginIsolated}.`);
+    L.push(
+      '',
+      `WebGPU: ${g.real ? `measured on ${g.adapter}` : `absent — ${g.adapter ? `the only adapter is ${g.adapter}, a software ${g.fallback ? 'fallback ' : ''}renderer, not a real GPU` : 'no adapter'}`}. Chromium ${r.chromium.version}, ${r.chromium.page.numThreads} WASM threads, crossOriginIsolated ${r.chromium.page.crossOriginIsolated}.`,
+    );
   } else if (r.chromium) L.push('', `Chromium: failed (${r.chromium.error}).`);
   L.push('');
 
@@ -197,30 +247,53 @@ export function markdown(input: BenchResults): string {
   const cnnFp32 = prof('fmnist-cnn:fp32');
   if (cnnFp32 && r.nativeProfile) {
     L.push(`## Where the time goes (onnxruntime profiler, ms per batch of ${r.settings.batch})`, '');
-    L.push(`FP32 ${r.nativeProfile.model}, onnxruntime-node vs Chromium WASM (2 threads); WASM reaches ${f(r.wasm_threads_vs_native?.['fmnist-cnn'] ?? NaN)} of native throughput on it:`, '');
-    opTable([['native', r.nativeProfile.trace], ['Chromium WASM', cnnFp32]]);
+    L.push(
+      `FP32 ${r.nativeProfile.model}, onnxruntime-node vs Chromium WASM (2 threads); WASM reaches ${f(r.wasm_threads_vs_native?.['fmnist-cnn'] ?? NaN)} of native throughput on it:`,
+      '',
+    );
+    opTable([
+      ['native', r.nativeProfile.trace],
+      ['Chromium WASM', cnnFp32],
+    ]);
     const nat = be.native?.['fmnist-cnn'];
     const chr = be['chromium-wasm-threads']?.['fmnist-cnn'];
-    const split = nat && chr ? ` The layout and pre-packing alone are worth ${f(nat.fp32.limitSps / nat.fp32.exactSps)}× natively: without them (graph level \`extended\`, pre-packing off — "AAQ exact options" in the throughput table) onnxruntime-node does ${f(nat.fp32.exactSps, 0)} samples/s, and Chromium's WASM reaches ${f(chr.fp32.limitSps / nat.fp32.exactSps)} of that; the rest is 128-bit SIMD against AVX-512.` : '';
-    L.push(`The native CPU provider turns every Conv+ReLU into an NCHWc-blocked convolution on pre-packed weights with this CPU's AVX-512 (\`Conv\` + \`ReorderOutput\` above); the WASM build has 128-bit SIMD, no NCHWc layout and runs the plain im2col + SGEMM \`FusedConv\`, so the convolutions — nearly all the time — cost several times more per batch.${split} No session option of onnxruntime-web changes that (its XNNPACK provider, which had NHWC kernels, is no longer built into onnxruntime-web); the gap is the instruction set and the kernels.`, '');
+    const split =
+      nat && chr
+        ? ` The layout and pre-packing alone are worth ${f(nat.fp32.limitSps / nat.fp32.exactSps)}× natively: without them (graph level \`extended\`, pre-packing off — "AAQ exact options" in the throughput table) onnxruntime-node does ${f(nat.fp32.exactSps, 0)} samples/s, and Chromium's WASM reaches ${f(chr.fp32.limitSps / nat.fp32.exactSps)} of that; the rest is 128-bit SIMD against AVX-512.`
+        : '';
+    L.push(
+      `The native CPU provider turns every Conv+ReLU into an NCHWc-blocked convolution on pre-packed weights with this CPU's AVX-512 (\`Conv\` + \`ReorderOutput\` above); the WASM build has 128-bit SIMD, no NCHWc layout and runs the plain im2col + SGEMM \`FusedConv\`, so the convolutions — nearly all the time — cost several times more per batch.${split} No session option of onnxruntime-web changes that (its XNNPACK provider, which had NHWC kernels, is no longer built into onnxruntime-web); the gap is the instruction set and the kernels.`,
+      '',
+    );
   }
   for (const name of ['fmnist-cnn', 'ppocr-cls']) {
     const a = prof(`${name}:fp32`);
     const b = prof(`${name}:switchable`);
     if (!a || !b) continue;
-    L.push(`Chromium WASM, ${name}: FP32 vs AAQ's switchable session with every quantizer on (If-gated QuantizeLinear→DequantizeLinear per activation quantizer — the If's time includes its branch —, weights fed as inputs):`, '');
-    opTable([['FP32', a], ['switchable, all on', b]]);
+    L.push(
+      `Chromium WASM, ${name}: FP32 vs AAQ's switchable session with every quantizer on (If-gated QuantizeLinear→DequantizeLinear per activation quantizer — the If's time includes its branch —, weights fed as inputs):`,
+      '',
+    );
+    opTable([
+      ['FP32', a],
+      ['switchable, all on', b],
+    ]);
   }
   if (prof('ppocr-cls:switchable')) {
     const pre = (m: string) => r.candidate_overhead?.[m]?.['chromium-wasm-threads'];
     const v = (m: string) => f(pre(m)?.value ?? NaN);
     const w = (m: string) => f(pre(m)?.switchable ?? NaN);
-    L.push(`What a candidate run whole costs beyond FP32 in WASM is the fake quantization itself: a QuantizeLinear and a DequantizeLinear over every quantized activation (81 on PaddleOCR, whose hard-swish and squeeze-excite blocks put many element-wise activations around each small convolution) plus a sub-graph call per If; a session built per configuration runs little faster and pays for its creation on top. Run whole, the overhead is ${w('fmnist-cnn')} on the CNN and ${w('ppocr-cls')} on PaddleOCR. What brings a ranking candidate down is doing less of it: prefix_cache resumes each candidate from the cached activations of the deepest cut before its group, so it computes only the part of the network its group changes (overhead ${v('fmnist-cnn')} on the CNN, ${v('ppocr-cls')} on PaddleOCR). Iteration passes (a new configuration over all the data) still run whole.`, '');
+    L.push(
+      `What a candidate run whole costs beyond FP32 in WASM is the fake quantization itself: a QuantizeLinear and a DequantizeLinear over every quantized activation (81 on PaddleOCR, whose hard-swish and squeeze-excite blocks put many element-wise activations around each small convolution) plus a sub-graph call per If; a session built per configuration runs little faster and pays for its creation on top. Run whole, the overhead is ${w('fmnist-cnn')} on the CNN and ${w('ppocr-cls')} on PaddleOCR. What brings a ranking candidate down is doing less of it: prefix_cache resumes each candidate from the cached activations of the deepest cut before its group, so it computes only the part of the network its group changes (overhead ${v('fmnist-cnn')} on the CNN, ${v('ppocr-cls')} on PaddleOCR). Iteration passes (a new configuration over all the data) still run whole.`,
+      '',
+    );
   }
 
   // ---- AAQ cost
   L.push('## AAQ cost', '');
-  L.push('| model | maximal_drop | status, reverted groups | drop | wall | sample inferences | POT schedule (inferences) | ratio | sessions | peak RSS | cost in FP32 passes | POT-faithful run: wall, inferences, same decisions | modes used (calls) |');
+  L.push(
+    '| model | maximal_drop | status, reverted groups | drop | wall | sample inferences | POT schedule (inferences) | ratio | sessions | peak RSS | cost in FP32 passes | POT-faithful run: wall, inferences, same decisions | modes used (calls) |',
+  );
   L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const name of names) {
     const run = r.aaq[name].default;
@@ -233,15 +306,26 @@ export function markdown(input: BenchResults): string {
     const p = r.aaq[name].pot;
     const potCell = ok(p) ? `${f(p.wallMs / 1000, 1)} s, ${p.report.counts.inferences}, ${decisionsSame(rep, p.report) ? 'yes' : '**no**'}` : p ? 'failed' : '—';
     const use = rep.engine.modeUse;
-    const uses = use ? Object.entries(use).filter(([, v]) => v.calls).map(([k, v]) => `${MODE[k as EvalMode]} ${v.calls}`).join(', ') : rep.engine.mode;
+    const uses = use
+      ? Object.entries(use)
+          .filter(([, v]) => v.calls)
+          .map(([k, v]) => `${MODE[k as EvalMode]} ${v.calls}`)
+          .join(', ')
+      : rep.engine.mode;
     const md = (rep.params as { maximal_drop?: number }).maximal_drop ?? NaN;
-    L.push(`| ${name} | ${md} | ${rep.aaq?.status}, ${rep.reverted.length} of ${rep.groups_total} | ${pct(Object.values(rep.drop)[0])} | ${f(run.wallMs / 1000, 1)} s | ${rep.counts.inferences} | ${pot.total} | ${f(rep.counts.inferences / pot.total)} | ${rep.counts.sessions} | ${f(run.maxRssKB / 1024, 0)} MiB | ${f(run.wallMs / run.fp32PassMs, 1)} | ${potCell} | ${uses} |`);
+    L.push(
+      `| ${name} | ${md} | ${rep.aaq?.status}, ${rep.reverted.length} of ${rep.groups_total} | ${pct(Object.values(rep.drop)[0])} | ${f(run.wallMs / 1000, 1)} s | ${rep.counts.inferences} | ${pot.total} | ${f(rep.counts.inferences / pot.total)} | ${rep.counts.sessions} | ${f(run.maxRssKB / 1024, 0)} MiB | ${f(run.wallMs / run.fp32PassMs, 1)} | ${potCell} | ${uses} |`,
+    );
   }
-  L.push('', 'POT schedule = FP32 baseline + statistics + quantized pass + Σ rankings (groups × ranking subset) + one full pass per iteration, for the decisions this run took (bench/lib/schedule.ts). Cost in FP32 passes = wall time ÷ one warm FP32 pass over the same data on the same engine (onnxruntime-node, AAQ\'s session options). Peak RSS: the run\'s own process (VmHWM of /proc/self/status; getrusage\'s maxRSS would report the parent\'s high-water mark across fork + exec).', '');
+  L.push(
+    '',
+    "POT schedule = FP32 baseline + statistics + quantized pass + Σ rankings (groups × ranking subset) + one full pass per iteration, for the decisions this run took (bench/lib/schedule.ts). Cost in FP32 passes = wall time ÷ one warm FP32 pass over the same data on the same engine (onnxruntime-node, AAQ's session options). Peak RSS: the run's own process (VmHWM of /proc/self/status; getrusage's maxRSS would report the parent's high-water mark across fork + exec).",
+    '',
+  );
 
   // ---- the model that needs the most reverting
   L.push('## Which model needs the most reverting', '');
-  L.push('At POT\'s default maximal_drop (0.01; the bench configs above force reverting on the Fashion-MNIST models with 0.001):', '');
+  L.push("At POT's default maximal_drop (0.01; the bench configs above force reverting on the Fashion-MNIST models with 0.001):", '');
   L.push('| model | maximal_drop | status, reverted groups | drop | sample inferences / POT schedule (ratio) |');
   L.push('|---|---|---|---|---|');
   for (const name of names) {
@@ -249,15 +333,21 @@ export function markdown(input: BenchResults): string {
     if (!run) continue;
     const rep = run.report;
     const pot = potSchedule(rep).total;
-    L.push(`| ${name} | ${(rep.params as { maximal_drop?: number }).maximal_drop} | ${rep.aaq?.status}, ${rep.reverted.length} of ${rep.groups_total} | ${pct(Object.values(rep.drop)[0])} | ${rep.counts.inferences} / ${pot} (${f(rep.counts.inferences / pot)}) |`);
+    L.push(
+      `| ${name} | ${(rep.params as { maximal_drop?: number }).maximal_drop} | ${rep.aaq?.status}, ${rep.reverted.length} of ${rep.groups_total} | ${pct(Object.values(rep.drop)[0])} | ${rep.counts.inferences} / ${pot} (${f(rep.counts.inferences / pot)}) |`,
+    );
   }
   const mr = r.most_reverting;
-  L.push('', mr
-    ? `The model that needs the most reverting is **${mr.model}** (${mr.reverted} of ${mr.groups} groups at maximal_drop ${mr.maximal_drop}); its default AAQ run takes ${mr.inferences} sample inferences, ${f(mr.ratio)} of POT's schedule for the same reverted groups (${mr.pot_schedule}).`
-    : 'No model needs reverting at the default maximal_drop.', '');
+  L.push(
+    '',
+    mr
+      ? `The model that needs the most reverting is **${mr.model}** (${mr.reverted} of ${mr.groups} groups at maximal_drop ${mr.maximal_drop}); its default AAQ run takes ${mr.inferences} sample inferences, ${f(mr.ratio)} of POT's schedule for the same reverted groups (${mr.pot_schedule}).`
+      : 'No model needs reverting at the default maximal_drop.',
+    '',
+  );
 
   // ---- savings
-  L.push('## Savings per optimisation (sample inferences avoided vs POT\'s schedule)', '');
+  L.push("## Savings per optimisation (sample inferences avoided vs POT's schedule)", '');
   L.push('| model | reuse_evaluations | early_stop | lazy_ranking | total saved | POT schedule |');
   L.push('|---|---|---|---|---|---|');
   for (const name of names) {
@@ -267,7 +357,11 @@ export function markdown(input: BenchResults): string {
     const tot = s.reuse_evaluations + s.early_stop + s.lazy_ranking;
     L.push(`| ${name} | ${s.reuse_evaluations} | ${s.early_stop} | ${s.lazy_ranking} | ${tot} | ${potSchedule(run.report).total} |`);
   }
-  L.push('', 'Each saving is exact: the run takes the same decisions as POT\'s schedule (tests/unit/aaq-savings.test.ts on random scripted models, tests/integration/aaq-savings.test.ts on the zoo). A full pass stopped early is finished later only if an exact value is needed; the final metrics are always full-pass values. The fourth saving, prefix_cache, avoids work inside inferences rather than inferences (a resumed candidate still counts as one per sample): per model and back end, the throughput table gives a ranking candidate\'s cost with it and run whole, and the share of the network\'s work the resumed candidates skipped; its outputs are bit for bit the whole graph\'s (tests/integration/prefix-cache.test.ts), so the decisions above are the same with it off (the POT-faithful column runs with every saving off).', '');
+  L.push(
+    '',
+    "Each saving is exact: the run takes the same decisions as POT's schedule (tests/unit/aaq-savings.test.ts on random scripted models, tests/integration/aaq-savings.test.ts on the zoo). A full pass stopped early is finished later only if an exact value is needed; the final metrics are always full-pass values. The fourth saving, prefix_cache, avoids work inside inferences rather than inferences (a resumed candidate still counts as one per sample): per model and back end, the throughput table gives a ranking candidate's cost with it and run whole, and the share of the network's work the resumed candidates skipped; its outputs are bit for bit the whole graph's (tests/integration/prefix-cache.test.ts), so the decisions above are the same with it off (the POT-faithful column runs with every saving off).",
+    '',
+  );
 
   // ---- deployment
   L.push('## Deployment gain of the exported QDQ model (onnxruntime-node, default options)', '');
@@ -277,7 +371,9 @@ export function markdown(input: BenchResults): string {
     const run = r.aaq[name].default;
     if (!ok(run) || !run.deploy) continue;
     const d = run.deploy;
-    L.push(`| ${name} | ${f(d.fp32Bytes / 1024, 0)} KiB | ${f(d.qdqBytes / 1024, 0)} KiB | ${f(d.qdqBytes / d.fp32Bytes)} | ${f(d.fp32LatencyMs, 3)} / ${f(d.qdqLatencyMs, 3)} ms | ${f(d.qdqLatencyMs / d.fp32LatencyMs)} | ${f(d.fp32Batch16Ms, 2)} / ${f(d.qdqBatch16Ms, 2)} ms | ${f(d.qdqBatch16Ms / d.fp32Batch16Ms)} |`);
+    L.push(
+      `| ${name} | ${f(d.fp32Bytes / 1024, 0)} KiB | ${f(d.qdqBytes / 1024, 0)} KiB | ${f(d.qdqBytes / d.fp32Bytes)} | ${f(d.fp32LatencyMs, 3)} / ${f(d.qdqLatencyMs, 3)} ms | ${f(d.qdqLatencyMs / d.fp32LatencyMs)} | ${f(d.fp32Batch16Ms, 2)} / ${f(d.qdqBatch16Ms, 2)} ms | ${f(d.qdqBatch16Ms / d.fp32Batch16Ms)} |`,
+    );
   }
   L.push('', 'Ratios below 1 are gains. The exported model is the AAQ result (groups reverted to FP32 stay FP32).', '');
   return L.join('\n');

@@ -140,10 +140,7 @@ export async function measureSessionPerConfig(
  * sets configuration `rep` (its feeds) and runs the subset. Session creation is a one-off,
  * measured separately (`measureCreate`).
  */
-export async function measureSwitchable(
-  evaluate: (rep: number) => Promise<unknown>,
-  opts: TimingOptions = {},
-): Promise<TimingStats> {
+export async function measureSwitchable(evaluate: (rep: number) => Promise<unknown>, opts: TimingOptions = {}): Promise<TimingStats> {
   let rep = 0;
   return timeIt(() => evaluate(rep++), opts);
 }

@@ -83,15 +83,21 @@ async function quantizeWith(setup: RunSetup, o: QuantizeOpts, t0: number): Promi
   const aaq = setup.algorithm.name === 'AccuracyAwareQuantization';
   if (o.resume && !aaq) {
     throw new QuantizeError('--resume continues an AccuracyAwareQuantization run, but this config runs DefaultQuantization', {
-      file: setup.configPath, field: 'compression.algorithms[0].name', expected: 'the config of the interrupted AAQ run',
+      file: setup.configPath,
+      field: 'compression.algorithms[0].name',
+      expected: 'the config of the interrupted AAQ run',
     });
   }
   const snapshots = aaq ? folderSnapshots(resolve(o.resume ?? o.snapshots ?? `${o.out}.run`), !!o.resume) : undefined;
-  const resume = snapshots && o.resume && setup.algorithm.name === 'AccuracyAwareQuantization'
-    ? await resumePoint(snapshots, setup.fingerprints, setup.backend, setup.algorithm.params)
-    : undefined;
+  const resume =
+    snapshots && o.resume && setup.algorithm.name === 'AccuracyAwareQuantization'
+      ? await resumePoint(snapshots, setup.fingerprints, setup.backend, setup.algorithm.params)
+      : undefined;
   const { report, qdq } = await executeRun(setup.run, {
-    snapshots, resume, modelPath: setup.modelPath, startedAt: t0,
+    snapshots,
+    resume,
+    modelPath: setup.modelPath,
+    startedAt: t0,
     progress: progressPrinter(!!o.quiet),
     log: (m) => !o.quiet && process.stderr.write(`${m}\n`),
   });
@@ -110,7 +116,11 @@ function common(cmd: Command): Command {
     .option('-m, --model <file>', 'FP32 .onnx model (overrides model.model)')
     .option('-d, --data <path>', 'validation data: image folder, .npy or IDX file (overrides engine.dataset.data_source)')
     .addOption(new Option('-e, --engine <kind>', 'inference engine').choices(['native', 'wasm']).default('native'))
-    .addOption(new Option('--mode <mode>', 'how candidate configurations are evaluated (auto: the faster on this engine, as measured by the bench; calibrate: measured at run start)').choices(['auto', 'calibrate', 'switchable', 'session-per-config']).default('auto'))
+    .addOption(
+      new Option('--mode <mode>', 'how candidate configurations are evaluated (auto: the faster on this engine, as measured by the bench; calibrate: measured at run start)')
+        .choices(['auto', 'calibrate', 'switchable', 'session-per-config'])
+        .default('auto'),
+    )
     .option('-b, --batch <n>', 'batch size', '16')
     .option('--threads <n>', 'intra-op threads (native engine)')
     .option('-q, --quiet', 'no progress on stderr');
@@ -134,7 +144,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
     if (err.code?.startsWith('commander.')) return err.exitCode ?? 2;
     // One line: messages quoting file contents or engine errors may hold line breaks.
-    const line = (m: unknown) => String(m).replace(/\s*[\r\n]+\s*/g, ' ').trim();
+    const line = (m: unknown) =>
+      String(m)
+        .replace(/\s*[\r\n]+\s*/g, ' ')
+        .trim();
     if (err instanceof QuantizeError) process.stderr.write(`aaq: ${line(err.message)}\n`);
     else process.stderr.write(`aaq: internal error: ${line(err?.message ?? err)}\n${process.env.AAQ_DEBUG ? err?.stack + '\n' : ''}`);
     return err instanceof QuantizeError ? 1 : 2;

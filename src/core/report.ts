@@ -68,10 +68,7 @@ export interface ReportSetup {
 }
 
 /** What the report reads of the back end the run used. */
-export type ReportBackend = Pick<
-  OnnxQuantizationBackend,
-  'mode' | 'calibration' | 'modeUse' | 'placement' | 'timings' | 'counts' | 'quantizedOps' | 'groups' | 'quantizerSpecs'
->;
+export type ReportBackend = Pick<OnnxQuantizationBackend, 'mode' | 'calibration' | 'modeUse' | 'placement' | 'timings' | 'counts' | 'quantizedOps' | 'groups' | 'quantizerSpecs'>;
 
 export interface RunReportInput {
   setup: ReportSetup;
@@ -157,10 +154,14 @@ export function summaryText(r: RunReport): string {
     lines.push(`  ${k}: FP32 ${pct(r.baseline.metrics[k])}  default INT8 ${pct(r.quantized.metrics[k])}  final ${pct(r.final.metrics[k])}  drop ${pct(r.drop[k])}`);
   }
   if (r.aaq) {
-    lines.push(`  status: ${r.aaq.status}; reverted ${r.reverted.length} of ${r.groups_total} groups (${r.layers.filter((l) => l.precision === 'FP32').length} of ${r.layers.length} layers FP32)`);
+    lines.push(
+      `  status: ${r.aaq.status}; reverted ${r.reverted.length} of ${r.groups_total} groups (${r.layers.filter((l) => l.precision === 'FP32').length} of ${r.layers.length} layers FP32)`,
+    );
     for (const msg of r.aaq.messages) lines.push(`  ${msg}`);
   }
   if (r.label_free) lines.push('  metrics are agreement with the FP32 model (label-free), not accuracy');
-  lines.push(`  model ${(r.model.bytes / 1024).toFixed(0)} KiB → ${r.model.quantized_bytes ? (r.model.quantized_bytes / 1024).toFixed(0) + ' KiB' : '—'}; ${r.counts.inferences} sample inferences, ${r.counts.sessions} sessions`);
+  lines.push(
+    `  model ${(r.model.bytes / 1024).toFixed(0)} KiB → ${r.model.quantized_bytes ? (r.model.quantized_bytes / 1024).toFixed(0) + ' KiB' : '—'}; ${r.counts.inferences} sample inferences, ${r.counts.sessions} sessions`,
+  );
   return lines.join('\n');
 }

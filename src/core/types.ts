@@ -4,14 +4,9 @@ import type { EngineTraits } from './engine/traits';
 // crosses worker boundaries (comlink) and is stored in snapshots unchanged.
 
 /** Element types we move between the core and inference engines. */
-export type DType =
-  | 'float32' | 'float64' | 'float16'
-  | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64'
-  | 'bool' | 'string';
+export type DType = 'float32' | 'float64' | 'float16' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'bool' | 'string';
 
-export type TypedArray =
-  | Float32Array | Float64Array | Uint16Array | Int8Array | Uint8Array | Int16Array | Int32Array
-  | Uint32Array | BigInt64Array | BigUint64Array | string[];
+export type TypedArray = Float32Array | Float64Array | Uint16Array | Int8Array | Uint8Array | Int16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array | string[];
 
 /** A dense tensor in host memory. `data.length` equals the product of `dims`. */
 export interface TensorData {
@@ -173,18 +168,7 @@ export interface MetricDef {
 // ---------------------------------------------------------------------------------------------
 // Run progress
 
-export type Stage =
-  | 'load'
-  | 'statistics'
-  | 'baseline'
-  | 'quantize'
-  | 'quantized-eval'
-  | 'mixed-preset'
-  | 'tuning'
-  | 'ranking'
-  | 'iteration'
-  | 'export'
-  | 'done';
+export type Stage = 'load' | 'statistics' | 'baseline' | 'quantize' | 'quantized-eval' | 'mixed-preset' | 'tuning' | 'ranking' | 'iteration' | 'export' | 'done';
 
 export interface RunEvent {
   stage: Stage;

@@ -58,7 +58,10 @@ export class FileSnapshotStore implements SnapshotStore {
   }
 
   async list(): Promise<string[]> {
-    return readdirSync(this.dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    return readdirSync(this.dir, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name)
+      .sort();
   }
 
   async delete(runId: string): Promise<void> {

@@ -70,15 +70,23 @@ export async function prepareRun(opts: RunSetupOptions): Promise<RunSetup> {
   const modelPath = opts.model ? resolve(opts.model) : cfg.model.model ? resolve(cfgDir, cfg.model.model) : '';
   if (!modelPath) throw new QuantizeError('no model given', { file: configPath, field: 'model.model', expected: 'a path to an .onnx file, or --model' });
   const inputs = await prepareInputs({
-    parsed, configName: configPath, modelBytes: readModel(modelPath), modelName: modelPath,
-    source: new FsSource(opts.data ? process.cwd() : cfgDir), dataSource: opts.data, dataHint: ', or --data',
+    parsed,
+    configName: configPath,
+    modelBytes: readModel(modelPath),
+    modelName: modelPath,
+    source: new FsSource(opts.data ? process.cwd() : cfgDir),
+    dataSource: opts.data,
+    dataHint: ', or --data',
   });
   const run = await OpenedRun.open(inputs, {
     engines: { create: () => createNodeEngine(opts.engine ?? 'native', { threads: opts.threads }) },
     settings: { batchSize: opts.batch, mode: opts.mode },
   });
   return {
-    ...inputs, configPath, modelPath, run,
+    ...inputs,
+    configPath,
+    modelPath,
+    run,
     get engine() {
       return run.engine;
     },

@@ -45,7 +45,10 @@ export const EXACT: InferenceSession.SessionOptions = {
 export const QUIET: InferenceSession.SessionOptions = { logSeverityLevel: 3 };
 
 export class Runner {
-  private constructor(private readonly ort: OrtLike, readonly backend: Backend) {}
+  private constructor(
+    private readonly ort: OrtLike,
+    readonly backend: Backend,
+  ) {}
   static async create(backend: Backend): Promise<Runner> {
     return new Runner(await ortModule(backend), backend);
   }
@@ -132,17 +135,27 @@ export function graph(opts: {
 }): ModelProto {
   const vi = (name: string, spec: number[] | [number[], number] | undefined, elem = 1) => {
     const [dims, t] = spec && Array.isArray(spec[0]) ? (spec as [number[], number]) : [spec as number[] | undefined, elem];
-    return onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: t, ...(dims ? { shape: { dim: dims.map((d) => (d < 0 ? { dimParam: `d${name}` } : { dimValue: d })) } } : {}) } } });
+    return onnx.ValueInfoProto.create({
+      name,
+      type: { tensorType: { elemType: t, ...(dims ? { shape: { dim: dims.map((d) => (d < 0 ? { dimParam: `d${name}` } : { dimValue: d })) } } : {}) } },
+    });
   };
   return onnx.ModelProto.create({
     irVersion: opts.ir ?? 7,
     opsetImport: [{ domain: '', version: opts.opset ?? 13 }],
     graph: {
       name: 'g',
-      node: opts.nodes.map((n) => ('proto' in n ? n.proto : {
-        opType: n.op, name: n.name, input: n.in, output: n.out,
-        attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attr(k, v)),
-      })),
+      node: opts.nodes.map((n) =>
+        'proto' in n
+          ? n.proto
+          : {
+              opType: n.op,
+              name: n.name,
+              input: n.in,
+              output: n.out,
+              attribute: Object.entries(n.attrs ?? {}).map(([k, v]) => attr(k, v)),
+            },
+      ),
       input: Object.entries(opts.inputs).map(([n, d]) => vi(n, d)),
       output: Object.entries(opts.outputs).map(([n, d]) => vi(n, d)),
       initializer: Object.entries(opts.inits ?? {}).map(([name, t]) => makeTensor(name, t.type ?? 'float32', t.dims, t.data as Float32Array)),
@@ -216,16 +229,33 @@ export function weightGrid(data: Float32Array, dims: number[], axis: number): Qu
     const c = Math.floor(i / inner) % C;
     m[c] = Math.max(m[c], Math.abs(data[i]));
   }
-  return grid(Array.from(m, (v) => (v > 0 ? v / 127 : 1)), new Array(C).fill(0), 'int8', true);
+  return grid(
+    Array.from(m, (v) => (v > 0 ? v / 127 : 1)),
+    new Array(C).fill(0),
+    'int8',
+    true,
+  );
 }
 
 export const act = (tensor: string, consumers: [string, number][], extra: Partial<QuantizerSpec> = {}): QuantizerSpec => ({
-  id: `a:${tensor}`, kind: 'activation', tensor, consumers: consumers.map(([node, input]) => ({ node, input })),
-  mode: 'symmetric', granularity: 'pertensor', levels: 256, ...extra,
+  id: `a:${tensor}`,
+  kind: 'activation',
+  tensor,
+  consumers: consumers.map(([node, input]) => ({ node, input })),
+  mode: 'symmetric',
+  granularity: 'pertensor',
+  levels: 256,
+  ...extra,
 });
 export const wq = (tensor: string, consumers: [string, number][], axis: number): QuantizerSpec => ({
-  id: `w:${tensor}`, kind: 'weight', tensor, consumers: consumers.map(([node, input]) => ({ node, input })),
-  mode: 'symmetric', granularity: 'perchannel', axis, levels: 255,
+  id: `w:${tensor}`,
+  kind: 'weight',
+  tensor,
+  consumers: consumers.map(([node, input]) => ({ node, input })),
+  mode: 'symmetric',
+  granularity: 'perchannel',
+  axis,
+  levels: 255,
 });
 
 /** Conv → Relu → Add(skip) → depthwise Conv → Concat → GlobalAveragePool → Flatten → MatMul → Gemm. */
@@ -242,7 +272,9 @@ export function composite(): { model: ModelProto; specs: QuantizerSpec[]; weight
     outputs: { Y: [2, 3] },
     inits: {
       ...Object.fromEntries(Object.entries(w).map(([k, v]) => [k, { dims: v.dims, data: v.data }])),
-      B1: { dims: [4], data: lcg(4, 11, 0.1) }, Bdw: { dims: [4], data: lcg(4, 13, 0.1) }, Bg: { dims: [3], data: lcg(3, 17, 0.1) },
+      B1: { dims: [4], data: lcg(4, 11, 0.1) },
+      Bdw: { dims: [4], data: lcg(4, 13, 0.1) },
+      Bg: { dims: [3], data: lcg(3, 17, 0.1) },
     },
     nodes: [
       { op: 'Conv', name: 'c1', in: ['X', 'W1', 'B1'], out: ['C1'], attrs: { ...conv, group: 1 } },
@@ -257,13 +289,19 @@ export function composite(): { model: ModelProto; specs: QuantizerSpec[]; weight
     ],
   });
   const specs = [
-    act('X', [['c1', 0], ['add1', 1]]),
+    act('X', [
+      ['c1', 0],
+      ['add1', 1],
+    ]),
     act('A', [['add1', 0]]),
     act('S', [['dw', 0]], { granularity: 'perchannel', axis: 1 }),
     act('D', [['cat', 0]], { mode: 'asymmetric' }),
     act('F', [['mm', 0]]),
     act('M', [['gm', 0]]),
-    wq('W1', [['c1', 1]], 0), wq('Wdw', [['dw', 1]], 0), wq('Wm', [['mm', 1]], 1), wq('Wg', [['gm', 1]], 0),
+    wq('W1', [['c1', 1]], 0),
+    wq('Wdw', [['dw', 1]], 0),
+    wq('Wm', [['mm', 1]], 1),
+    wq('Wg', [['gm', 1]], 0),
   ];
   return { model, specs, weights: w };
 }
@@ -288,7 +326,6 @@ export function tieInput(dims: number[], seed = 1): Float32Array {
   const r = lcg(n, seed, 300);
   return Float32Array.from(r, (v) => (Math.round(v) * S_X) / 2);
 }
-
 
 /** The project's placement (POT CPU rules, default parameters). */
 export function placement(model: ModelProto): QuantizerSpec[] {

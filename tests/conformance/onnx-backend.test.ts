@@ -31,11 +31,7 @@ interface Case {
   dir: string;
 }
 
-type Outcome =
-  | { kind: 'passed'; notes: string[] }
-  | { kind: 'refused'; reason: string }
-  | { kind: 'runtime-unsupported'; reason: string }
-  | { kind: 'failed'; reason: string };
+type Outcome = { kind: 'passed'; notes: string[] } | { kind: 'refused'; reason: string } | { kind: 'runtime-unsupported'; reason: string } | { kind: 'failed'; reason: string };
 
 class Refused extends Error {}
 class Runtime extends Error {}
@@ -65,7 +61,9 @@ function dataSets(c: Case): { inputs: TensorData[]; outputs: TensorData[] }[] {
     .map((d) => {
       const files = readdirSync(join(c.dir, d));
       const load = (prefix: string) =>
-        files.filter((f) => f.startsWith(prefix)).sort((a, b) => Number(a.match(/\d+/)![0]) - Number(b.match(/\d+/)![0]))
+        files
+          .filter((f) => f.startsWith(prefix))
+          .sort((a, b) => Number(a.match(/\d+/)![0]) - Number(b.match(/\d+/)![0]))
           .map((f) => readPb(join(c.dir, d, f)));
       const inputs = load('input_');
       const outputs = load('output_');
@@ -122,7 +120,13 @@ const refusal = (e: unknown): never => {
   throw e;
 };
 
-async function runAll(r: Runner, model: ModelProto | Uint8Array, inputNames: string[], sets: { inputs: TensorData[] }[], extra: (k: number) => Record<string, TensorData> = () => ({})): Promise<Record<string, TensorData>[]> {
+async function runAll(
+  r: Runner,
+  model: ModelProto | Uint8Array,
+  inputNames: string[],
+  sets: { inputs: TensorData[] }[],
+  extra: (k: number) => Record<string, TensorData> = () => ({}),
+): Promise<Record<string, TensorData>[]> {
   const s = await r.session(model, EXACT);
   try {
     const out: Record<string, TensorData>[] = [];
@@ -224,7 +228,8 @@ async function check(r: Runner, c: Case): Promise<Outcome> {
         if (miss) return { kind: 'failed', reason: miss };
         for (let k = 0; k < sets.length; k++) {
           for (const name of outputNames) {
-            if (!bitEqual(sw[k][name], rt[k][name])) return { kind: 'failed', reason: `switchable (${flavor}, ${label}) set ${k} '${name}' is not bit-identical to the round trip` };
+            if (!bitEqual(sw[k][name], rt[k][name]))
+              return { kind: 'failed', reason: `switchable (${flavor}, ${label}) set ${k} '${name}' is not bit-identical to the round trip` };
           }
         }
       }
@@ -260,7 +265,10 @@ async function check(r: Runner, c: Case): Promise<Outcome> {
 
 describe('ONNX backend node tests (Debian libonnx-testdata)', () => {
   it('round-trip and all-off switchable graphs reproduce the expected outputs', { timeout: 600_000 }, async () => {
-    expect(existsSync(NODE_DIR), `the ONNX backend test data is missing: ${NODE_DIR} does not exist. Install Debian's libonnx-testdata package (apt-get install libonnx-testdata; .ci/run does it), or point ONNX_TESTDATA_NODE_DIR at its data/node folder.`).toBe(true);
+    expect(
+      existsSync(NODE_DIR),
+      `the ONNX backend test data is missing: ${NODE_DIR} does not exist. Install Debian's libonnx-testdata package (apt-get install libonnx-testdata; .ci/run does it), or point ONNX_TESTDATA_NODE_DIR at its data/node folder.`,
+    ).toBe(true);
     const list = cases();
     expect(list.length, `no test_*/model.onnx under ${NODE_DIR}`).toBeGreaterThan(100);
     const r = await Runner.create('native');

@@ -68,9 +68,7 @@ async function firstText(page: Page, selectors: string[], timeout = 20_000): Pro
 async function pickModel(page: Page, file: string): Promise<string | null> {
   await page.setInputFiles('[data-testid="model-input"]', join(DIR, file));
   // The previous pick's message may still be on screen: wait for the one about this file.
-  await page
-    .waitForFunction((f) => document.querySelector('[data-testid="model-error"]')?.textContent?.includes(f) ?? false, file, { timeout: 20_000 })
-    .catch(() => undefined);
+  await page.waitForFunction((f) => document.querySelector('[data-testid="model-error"]')?.textContent?.includes(f) ?? false, file, { timeout: 20_000 }).catch(() => undefined);
   return firstText(page, ['[data-testid="model-error"]']);
 }
 
@@ -95,9 +93,15 @@ const cases: Case[] = [
   {
     name: 'labels out of the model range',
     act: (p) => pickData(p, 'data-files-input', [join(DIR, 'range/x40.npy'), join(DIR, 'range/y-plus-10.npy')]),
-    names: ['y-plus-10.npy'], expected: /expected labels 0…9/,
+    names: ['y-plus-10.npy'],
+    expected: /expected labels 0…9/,
   },
-  { name: 'corrupt PNG in the image folder', act: (p) => pickData(p, 'data-folder-input', join(DIR, 'corrupt-images')), names: ['corrupt-images/'], expected: /expected a complete, valid PNG/ },
+  {
+    name: 'corrupt PNG in the image folder',
+    act: (p) => pickData(p, 'data-folder-input', join(DIR, 'corrupt-images')),
+    names: ['corrupt-images/'],
+    expected: /expected a complete, valid PNG/,
+  },
   { name: 'config with an unknown key', act: (p) => importConfig(p, 'unknown-key.json'), names: ['telemetry'], expected: /expected one of/i },
   { name: 'config with maximal_drop -1', act: (p) => importConfig(p, 'negative-drop.json'), names: ['maximal_drop'], expected: /expected a number ≥ 0/ },
 ];

@@ -146,11 +146,7 @@ export function foreign(requests: string[], origin: string): string[] {
 
 /** Waits for the Results screen, failing early with the page's error when the run fails. */
 export async function waitForResults(page: Page, timeout = 300_000): Promise<void> {
-  await page.waitForFunction(
-    () => document.querySelector('[data-testid="results"]') || document.querySelector('[data-testid="run-error"]'),
-    null,
-    { timeout, polling: 250 },
-  );
+  await page.waitForFunction(() => document.querySelector('[data-testid="results"]') || document.querySelector('[data-testid="run-error"]'), null, { timeout, polling: 250 });
   const err = await page.$('[data-testid="run-error"]');
   if (err) throw new Error(`the run failed: ${await err.textContent()}`);
 }

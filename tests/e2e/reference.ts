@@ -118,7 +118,9 @@ export function saveArtifact(name: string, data: Uint8Array | string): string {
 function inputFiles(path: string): string[] {
   const st = statSync(path);
   if (!st.isDirectory()) return [path];
-  return readdirSync(path).sort().flatMap((e) => inputFiles(join(path, e)));
+  return readdirSync(path)
+    .sort()
+    .flatMap((e) => inputFiles(join(path, e)));
 }
 
 /**

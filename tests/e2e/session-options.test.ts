@@ -38,7 +38,11 @@ interface Case {
 }
 
 const OCR = join(ROOT, 'bench/data/ocr-100');
-const ocrFiles = (cls: string) => readdirSync(join(OCR, cls)).sort().slice(0, SAMPLES / 2).map((f): [string, string] => [`ocr/${cls}/${f}`, join(OCR, cls, f)]);
+const ocrFiles = (cls: string) =>
+  readdirSync(join(OCR, cls))
+    .sort()
+    .slice(0, SAMPLES / 2)
+    .map((f): [string, string] => [`ocr/${cls}/${f}`, join(OCR, cls, f)]);
 
 const CASES: Case[] = [
   {
@@ -104,7 +108,13 @@ it('the exact session options reach onnxruntime in the run worker: all quantizer
   const { page, problems, context } = await openPage(env.browser, `${env.served.url}?test`);
   expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
   for (const c of CASES) {
-    const req = { configText: c.config, model: { name: c.model.split('/').pop()!, b64: b64(c.model) }, files: c.files.map(([path, file]) => ({ path, b64: b64(file) })), samples: SAMPLES, batchSize: BATCH };
+    const req = {
+      configText: c.config,
+      model: { name: c.model.split('/').pop()!, b64: b64(c.model) },
+      files: c.files.map(([path, file]) => ({ path, b64: b64(file) })),
+      samples: SAMPLES,
+      batchSize: BATCH,
+    };
     const t0 = Date.now();
     const wire = await page.evaluate(async (q) => {
       const bytes = (s: string) => Uint8Array.from(atob(s), (ch) => ch.charCodeAt(0));
@@ -116,7 +126,11 @@ it('the exact session options reach onnxruntime in the run worker: all quantizer
       };
       const hooks = (window as unknown as { __aaqTest: { selfCheck(r: SelfCheckRequest): Promise<SelfCheckResult> } }).__aaqTest;
       const r = await hooks.selfCheck({
-        configText: q.configText, model: { name: q.model.name, bytes: bytes(q.model.b64) }, samples: q.samples, batchSize: q.batchSize, threads: 2,
+        configText: q.configText,
+        model: { name: q.model.name, bytes: bytes(q.model.b64) },
+        samples: q.samples,
+        batchSize: q.batchSize,
+        threads: 2,
         data: { name: 'data', files: q.files.map((f) => ({ path: f.path, file: new Blob([bytes(f.b64)]) })) },
       });
       return { ...r, inputs: text(r.inputs), fp32: text(r.fp32), allOff: text(r.allOff) };

@@ -46,7 +46,9 @@ it('runs a tiny AAQ on WebGPU (SwiftShader) with the CLI result', async () => {
 
   const report = JSON.parse((await downloadBytes(page, 'download-report')).toString('utf8')) as RunReport;
   const m = 'accuracy@top1';
-  console.log(`tiny AAQ on WebGPU: ${seconds.toFixed(1)} s; ${adapter}; engine ${report.engine.label}; final ${report.final.metrics[m]}, reverted ${report.reverted.map((r) => r.group).join(', ')}`);
+  console.log(
+    `tiny AAQ on WebGPU: ${seconds.toFixed(1)} s; ${adapter}; engine ${report.engine.label}; final ${report.final.metrics[m]}, reverted ${report.reverted.map((r) => r.group).join(', ')}`,
+  );
   expect(await page.$('[data-testid="fallback"]')).toBeNull();
   expect(report.engine.backend).toBe('webgpu');
   expect(foreign(ui.requests, env.served.url.replace(/\/$/, ''))).toEqual([]);

@@ -22,9 +22,11 @@ export function prngBytes(n: number, seed: number): Uint8Array {
   const out = new Uint8Array(n);
   let s = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
     s ^= s >>> 17;
-    s ^= s << 5; s >>>= 0;
+    s ^= s << 5;
+    s >>>= 0;
     out[i] = s & 0xff;
   }
   return out;
@@ -33,7 +35,8 @@ export function prngBytes(n: number, seed: number): Uint8Array {
 /** A case whose model file has `bytes` (or is the mutated fixture model). */
 function modelCase(name: string, file: string, bytes: () => Uint8Array, extraNames: string[] = [], child = false): BadCase {
   return {
-    name, child,
+    name,
+    child,
     make(dir) {
       const p = join(dir, file);
       writeFileSync(p, bytes());
@@ -43,11 +46,16 @@ function modelCase(name: string, file: string, bytes: () => Uint8Array, extraNam
 }
 
 function mutated(name: string, edit: (m: ModelProto) => void, names: string[] = []): BadCase {
-  return modelCase(name, `${name}.onnx`, () => {
-    const m = cnn();
-    edit(m);
-    return encodeModel(m);
-  }, names);
+  return modelCase(
+    name,
+    `${name}.onnx`,
+    () => {
+      const m = cnn();
+      edit(m);
+      return encodeModel(m);
+    },
+    names,
+  );
 }
 
 const firstPng = (): string => {
@@ -82,48 +90,87 @@ export const badModelCases: BadCase[] = [
   modelCase('empty .onnx', 'empty.onnx', () => new Uint8Array(0)),
   modelCase('CSV renamed .onnx (corpus)', 'not-a-model.onnx', () => new Uint8Array(readFileSync(join(BAD, 'not-a-model.onnx')))),
   modelCase('PNG renamed .onnx', 'picture.onnx', () => new Uint8Array(readFileSync(firstPng()))),
-  modelCase('ONNX tensor (not a model) renamed .onnx', 'tensor.onnx', () =>
-    onnx.TensorProto.encode(cnn().graph!.initializer![0]).finish()),
-  mutated('external-data', (m) => {
-    const t = m.graph!.initializer![0];
-    t.rawData = new Uint8Array(0);
-    t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
-    t.externalData = [onnx.StringStringEntryProto.create({ key: 'location', value: 'weights.bin' })];
-  }, ['external']),
-  mutated('custom-domain-op', (m) => {
-    const n = m.graph!.node!.find((x) => x.opType === 'Relu')!;
-    n.opType = 'FancyRelu';
-    n.domain = 'com.example';
-    m.opsetImport = [...m.opsetImport, onnx.OperatorSetIdProto.create({ domain: 'com.example', version: 1 })];
-  }, ['FancyRelu']),
-  mutated('unknown-op', (m) => {
-    m.graph!.node!.find((x) => x.opType === 'Relu')!.opType = 'NotAnOp';
-  }, ['NotAnOp']),
-  mutated('no-inputs', (m) => {
-    m.graph!.input = [];
-  }, ['graph.input']),
-  mutated('input-without-shape', (m) => {
-    m.graph!.input![0].type!.tensorType!.shape = null;
-  }, ['input']),
-  mutated('input-rank-1', (m) => {
-    m.graph!.input![0].type!.tensorType!.shape = { dim: [{ dimParam: 'N' }] };
-  }, ['input']),
+  modelCase('ONNX tensor (not a model) renamed .onnx', 'tensor.onnx', () => onnx.TensorProto.encode(cnn().graph!.initializer![0]).finish()),
+  mutated(
+    'external-data',
+    (m) => {
+      const t = m.graph!.initializer![0];
+      t.rawData = new Uint8Array(0);
+      t.dataLocation = onnx.TensorProto.DataLocation.EXTERNAL;
+      t.externalData = [onnx.StringStringEntryProto.create({ key: 'location', value: 'weights.bin' })];
+    },
+    ['external'],
+  ),
+  mutated(
+    'custom-domain-op',
+    (m) => {
+      const n = m.graph!.node!.find((x) => x.opType === 'Relu')!;
+      n.opType = 'FancyRelu';
+      n.domain = 'com.example';
+      m.opsetImport = [...m.opsetImport, onnx.OperatorSetIdProto.create({ domain: 'com.example', version: 1 })];
+    },
+    ['FancyRelu'],
+  ),
+  mutated(
+    'unknown-op',
+    (m) => {
+      m.graph!.node!.find((x) => x.opType === 'Relu')!.opType = 'NotAnOp';
+    },
+    ['NotAnOp'],
+  ),
+  mutated(
+    'no-inputs',
+    (m) => {
+      m.graph!.input = [];
+    },
+    ['graph.input'],
+  ),
+  mutated(
+    'input-without-shape',
+    (m) => {
+      m.graph!.input![0].type!.tensorType!.shape = null;
+    },
+    ['input'],
+  ),
+  mutated(
+    'input-rank-1',
+    (m) => {
+      m.graph!.input![0].type!.tensorType!.shape = { dim: [{ dimParam: 'N' }] };
+    },
+    ['input'],
+  ),
   dynamicCase('input-all-dynamic, data [N, 784]', [40, 784], ['flat.npy', '?×?×?']),
   dynamicCase('input-all-dynamic, data 20×20', [40, 1, 20, 20], ['dynamic.onnx', 'flat.npy', '1, 20, 20']),
-  mutated('input-uint8', (m) => {
-    m.graph!.input![0].type!.tensorType!.elemType = onnx.TensorProto.DataType.UINT8;
-  }, ['input']),
-  mutated('opset-3', (m) => {
-    m.opsetImport = [onnx.OperatorSetIdProto.create({ domain: '', version: 3 })];
-  }, ['opset']),
-  mutated('cycle', (m) => {
-    const nodes = m.graph!.node!;
-    nodes[0].input = [nodes[nodes.length - 2].output![0], ...nodes[0].input!.slice(1)];
-  }, ['cycle']),
-  mutated('output-not-classifier', (m) => {
-    const conv = m.graph!.node!.find((x) => x.opType === 'Conv')!;
-    m.graph!.output = [onnx.ValueInfoProto.create({ name: conv.output![0], type: { tensorType: { elemType: 1 } } })];
-  }, ['Conv_output_0', '[1, 16, 28, 28]']),
+  mutated(
+    'input-uint8',
+    (m) => {
+      m.graph!.input![0].type!.tensorType!.elemType = onnx.TensorProto.DataType.UINT8;
+    },
+    ['input'],
+  ),
+  mutated(
+    'opset-3',
+    (m) => {
+      m.opsetImport = [onnx.OperatorSetIdProto.create({ domain: '', version: 3 })];
+    },
+    ['opset'],
+  ),
+  mutated(
+    'cycle',
+    (m) => {
+      const nodes = m.graph!.node!;
+      nodes[0].input = [nodes[nodes.length - 2].output![0], ...nodes[0].input!.slice(1)];
+    },
+    ['cycle'],
+  ),
+  mutated(
+    'output-not-classifier',
+    (m) => {
+      const conv = m.graph!.node!.find((x) => x.opType === 'Conv')!;
+      m.graph!.output = [onnx.ValueInfoProto.create({ name: conv.output![0], type: { tensorType: { elemType: 1 } } })];
+    },
+    ['Conv_output_0', '[1, 16, 28, 28]'],
+  ),
   {
     name: 'model over the size limit (sparse file)',
     make(dir) {

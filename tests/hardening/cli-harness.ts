@@ -48,7 +48,10 @@ export async function runCli(argv: string[]): Promise<CliResult> {
 /** The CLI as a child process (`tsx src/cli/main.ts …`), as a user runs it. */
 export function runCliChild(argv: string[], env: Record<string, string> = {}, timeoutMs = 60_000): CliResult {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...argv], {
-    cwd: ROOT, encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, AAQ_DEBUG: '', ...env },
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    env: { ...process.env, AAQ_DEBUG: '', ...env },
   });
   return { code: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
@@ -78,7 +81,9 @@ export function tempDir(tag: string): string {
 }
 
 /** A valid config object for fmnist-cnn on the 40-sample .npy data, DefaultQuantization. */
-export function baseConfig(over: { model?: string; data?: string; labels?: string | null; params?: Record<string, unknown>; algorithm?: string; dataset?: Record<string, unknown> } = {}) {
+export function baseConfig(
+  over: { model?: string; data?: string; labels?: string | null; params?: Record<string, unknown>; algorithm?: string; dataset?: Record<string, unknown> } = {},
+) {
   const dataset: Record<string, unknown> = {
     data_source: over.data ?? X40,
     color: 'gray',
@@ -101,4 +106,3 @@ export function writeJson(path: string, value: unknown): string {
   writeFileSync(path, JSON.stringify(value, null, 2));
   return path;
 }
-

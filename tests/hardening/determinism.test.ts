@@ -53,7 +53,9 @@ describe('determinism (CLI)', () => {
     for (const f of ['state.json', 'meta.json']) {
       expect(readFileSync(join(outs[1].snap, f)).equals(readFileSync(join(outs[0].snap, f))), `snapshot ${f} differs`).toBe(true);
     }
-    console.log(`determinism: 2 runs (in-process + child), ${report.reverted.length} group(s) reverted, status ${report.aaq.status}, ` +
-      `final ${JSON.stringify(report.final.metrics)}; reports identical (timings, path aside), QDQ ${qa.length} bytes identical, snapshots identical`);
+    console.log(
+      `determinism: 2 runs (in-process + child), ${report.reverted.length} group(s) reverted, status ${report.aaq.status}, ` +
+        `final ${JSON.stringify(report.final.metrics)}; reports identical (timings, path aside), QDQ ${qa.length} bytes identical, snapshots identical`,
+    );
   });
 });

@@ -28,7 +28,8 @@ describe('SIGKILL during snapshot writes', () => {
       // wait until this child has written a snapshot of its own, then a varying while more
       const t0 = Date.now();
       while (Date.now() - t0 < 30_000 && !((readSeq(dir) ?? 0) > lastSeq)) await sleep(10);
-      if (round % 2 === 0) await sleep(30 + ((round * 97) % 250)); // at some moment
+      if (round % 2 === 0)
+        await sleep(30 + ((round * 97) % 250)); // at some moment
       else awaitTempFile(join(dir, 'run'), `.tmp-${child.pid}`); // as soon as a write is under way
       child.kill('SIGKILL');
       await exited;
@@ -119,9 +120,15 @@ describe('corrupt or foreign snapshots on --resume', () => {
     const scenarios: Scenario[] = [
       { name: 'another model', make: (s) => ({ args: ['-c', cfg, '--model', join(MODELS, 'fmnist-resnet.onnx'), '--resume', s], names: ['different model', s] }) },
       { name: 'another config (maximal_drop)', make: (s) => ({ args: ['-c', aaq({ maximal_drop: 0.02 }, 'other.json'), '--resume', s], names: ['different config', s] }) },
-      { name: 'other data (one label changed)', make: (s) => ({ args: ['-c', aaq({}, 'other-data.json', { labels: join(work, 'y-other.npy') }), '--resume', s], names: ['other data', s] }) },
+      {
+        name: 'other data (one label changed)',
+        make: (s) => ({ args: ['-c', aaq({}, 'other-data.json', { labels: join(work, 'y-other.npy') }), '--resume', s], names: ['other data', s] }),
+      },
       { name: 'DefaultQuantization config', make: (s) => ({ args: ['-c', writeJson(join(work, 'dq.json'), baseConfig()), '--resume', s], names: ['DefaultQuantization'] }) },
-      { name: 'garbled state.json (bytes overwritten)', make: (s) => (garble(s, 'state', (b) => (b.fill(0x7b, 100, 140), b)), { args: ['-c', cfg, '--resume', s], names: ['state.json'] }) },
+      {
+        name: 'garbled state.json (bytes overwritten)',
+        make: (s) => (garble(s, 'state', (b) => (b.fill(0x7b, 100, 140), b)), { args: ['-c', cfg, '--resume', s], names: ['state.json'] }),
+      },
       { name: 'truncated state.json', make: (s) => (garble(s, 'state', (b) => b.subarray(0, b.length >> 1)), { args: ['-c', cfg, '--resume', s], names: ['state.json'] }) },
       { name: 'empty state.json', make: (s) => (garble(s, 'state', () => Buffer.alloc(0)), { args: ['-c', cfg, '--resume', s], names: ['state.json'] }) },
       { name: 'garbled meta.json', make: (s) => (garble(s, 'meta', (b) => b.subarray(3)), { args: ['-c', cfg, '--resume', s], names: ['meta.json'] }) },
@@ -129,7 +136,13 @@ describe('corrupt or foreign snapshots on --resume', () => {
       { name: 'state.json a bare object', make: (s) => (edit(s, 'state', () => ({ version: 1, phase: 'iterate' })), { args: ['-c', cfg, '--resume', s], names: ['state.json'] }) },
       { name: 'state.json unknown phase', make: (s) => (edit(s, 'state', (v) => ({ ...v, phase: 'teleport' })), { args: ['-c', cfg, '--resume', s], names: ['state.json'] }) },
       { name: 'state.json version 2', make: (s) => (edit(s, 'state', (v) => ({ ...v, version: 2 })), { args: ['-c', cfg, '--resume', s], names: ['state.json', 'version'] }) },
-      { name: 'state.json spliced from another run (params)', make: (s) => (edit(s, 'state', (v) => ({ ...v, params: { ...(v.params as object), maximal_drop: 0.5 } })), { args: ['-c', cfg, '--resume', s], names: ['state.json', 'parameters'] }) },
+      {
+        name: 'state.json spliced from another run (params)',
+        make: (s) => (
+          edit(s, 'state', (v) => ({ ...v, params: { ...(v.params as object), maximal_drop: 0.5 } })),
+          { args: ['-c', cfg, '--resume', s], names: ['state.json', 'parameters'] }
+        ),
+      },
       { name: 'state.json history not a list', make: (s) => (edit(s, 'state', (v) => ({ ...v, history: 'lots' })), { args: ['-c', cfg, '--resume', s], names: ['state.json'] }) },
       { name: 'snapshot folder empty', make: (s) => (rmSync(join(s, 'run'), { recursive: true }), { args: ['-c', cfg, '--resume', s], names: [s] }) },
       { name: 'snapshot folder missing', make: (s) => (rmSync(s, { recursive: true }), { args: ['-c', cfg, '--resume', s], names: [s] }) },

@@ -47,7 +47,10 @@ export function baseTexts(): string[] {
   return [
     RICH_CONFIG,
     readFileSync(join(FIX, 'fmnist-cnn.json'), 'utf8'),
-    ...readdirSync(bad).filter((f) => f.endsWith('.jsonc')).sort().map((f) => readFileSync(join(bad, f), 'utf8')),
+    ...readdirSync(bad)
+      .filter((f) => f.endsWith('.jsonc'))
+      .sort()
+      .map((f) => readFileSync(join(bad, f), 'utf8')),
   ];
 }
 
@@ -60,12 +63,38 @@ export function parseOnce(input: { text?: string; value?: unknown }): void {
 // ---------------------------------------------------------------------------------------------
 // Subtree edits of a valid config
 
-const KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'model', 'engine', 'params', 'name',
-  'metrics', 'preset', 'type', 'dataset', 'datasets', 'algorithms', 'maximal_drop', 'ignored', 'min', 'max', 'scope', ''];
+const KEYS = [
+  '__proto__',
+  'constructor',
+  'prototype',
+  'toString',
+  'hasOwnProperty',
+  'model',
+  'engine',
+  'params',
+  'name',
+  'metrics',
+  'preset',
+  'type',
+  'dataset',
+  'datasets',
+  'algorithms',
+  'maximal_drop',
+  'ignored',
+  'min',
+  'max',
+  'scope',
+  '',
+];
 
 const JSONISH = fc.oneof(
   { weight: 3, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
-  { weight: 2, arbitrary: fc.constantFrom(null, true, false, 0, -1, 1.5, 1e308, -1e-308, '', 'None', 'accuracy@top1', 'AccuracyAwareQuantization', 'performance', [], {}, [null], { name: 'x' }) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(null, true, false, 0, -1, 1.5, 1e308, -1e-308, '', 'None', 'accuracy@top1', 'AccuracyAwareQuantization', 'performance', [], {}, [null], {
+      name: 'x',
+    }),
+  },
 );
 
 export interface TreeEdit {
@@ -108,13 +137,50 @@ export function applyTreeEdits(root: unknown, edits: TreeEdit[]): unknown {
   return top.root;
 }
 
-export const baseObjects = (): unknown[] => baseTexts().slice(0, 2).map((t) => parseJsonc(t, [], { allowTrailingComma: true }));
+export const baseObjects = (): unknown[] =>
+  baseTexts()
+    .slice(0, 2)
+    .map((t) => parseJsonc(t, [], { allowTrailingComma: true }));
 
 // ---------------------------------------------------------------------------------------------
 // Text edits
 
-const CHARS = fc.constantFrom('{', '}', '[', ']', '"', ':', ',', '/', '*', '\n', '\\', ' ', '0', '9', '-', '+', '.', 'e', 'E',
-  't', 'n', 'u', 'l', '\u0000', '\ufeff', '\u2028', '\ud800', '💥', '/*', '//', '"__proto__"', 'NaN', 'Infinity', '1e999');
+const CHARS = fc.constantFrom(
+  '{',
+  '}',
+  '[',
+  ']',
+  '"',
+  ':',
+  ',',
+  '/',
+  '*',
+  '\n',
+  '\\',
+  ' ',
+  '0',
+  '9',
+  '-',
+  '+',
+  '.',
+  'e',
+  'E',
+  't',
+  'n',
+  'u',
+  'l',
+  '\u0000',
+  '\ufeff',
+  '\u2028',
+  '\ud800',
+  '💥',
+  '/*',
+  '//',
+  '"__proto__"',
+  'NaN',
+  'Infinity',
+  '1e999',
+);
 
 export interface TextEdit {
   pos: number;
@@ -124,7 +190,12 @@ export interface TextEdit {
 }
 
 export const textEdits = fc.array(
-  fc.record({ pos: fc.nat(), kind: fc.constantFrom<TextEdit['kind']>('insert', 'delete', 'replace', 'dup'), s: fc.oneof(CHARS, fc.string({ maxLength: 4 })), len: fc.integer({ min: 1, max: 40 }) }),
+  fc.record({
+    pos: fc.nat(),
+    kind: fc.constantFrom<TextEdit['kind']>('insert', 'delete', 'replace', 'dup'),
+    s: fc.oneof(CHARS, fc.string({ maxLength: 4 })),
+    len: fc.integer({ min: 1, max: 40 }),
+  }),
   { minLength: 1, maxLength: 6 },
 );
 

@@ -90,10 +90,49 @@ export function applyByteEdits(src: Uint8Array, edits: ByteEdit[]): Uint8Array {
 // ---------------------------------------------------------------------------------------------
 // Structure edits (on the decoded skeleton; re-encoded before reading)
 
-const OPS = ['Conv', 'Gemm', 'MatMul', 'BatchNormalization', 'Constant', 'Relu', 'Add', 'Concat', 'Reshape', 'Clip', 'MaxPool',
-  'AveragePool', 'ConvTranspose', 'QuantizeLinear', 'DequantizeLinear', 'If', 'Loop', 'Flatten', 'Weird', ''];
-const ATTRS = ['kernel_shape', 'strides', 'pads', 'dilations', 'group', 'alpha', 'beta', 'transA', 'transB', 'epsilon',
-  'training_mode', 'auto_pad', 'value', 'value_float', 'value_floats', 'value_int', 'value_ints', 'axis', 'then_branch'];
+const OPS = [
+  'Conv',
+  'Gemm',
+  'MatMul',
+  'BatchNormalization',
+  'Constant',
+  'Relu',
+  'Add',
+  'Concat',
+  'Reshape',
+  'Clip',
+  'MaxPool',
+  'AveragePool',
+  'ConvTranspose',
+  'QuantizeLinear',
+  'DequantizeLinear',
+  'If',
+  'Loop',
+  'Flatten',
+  'Weird',
+  '',
+];
+const ATTRS = [
+  'kernel_shape',
+  'strides',
+  'pads',
+  'dilations',
+  'group',
+  'alpha',
+  'beta',
+  'transA',
+  'transB',
+  'epsilon',
+  'training_mode',
+  'auto_pad',
+  'value',
+  'value_float',
+  'value_floats',
+  'value_int',
+  'value_ints',
+  'axis',
+  'then_branch',
+];
 const BIG = [-1, 0, 1, 2, 3, 7, 255, 65_536, 2 ** 31 - 1, 2 ** 31, 2 ** 40, 2 ** 53 - 1, -(2 ** 31)];
 const NUMS = fc.oneof(fc.constantFrom(...BIG), fc.integer({ min: -5, max: 40 }));
 const NAMES = fc.oneof(fc.constantFrom('', 'input', 'logits', 'x', '__proto__', 'constructor'), fc.string({ maxLength: 6 }));
@@ -112,14 +151,34 @@ export const structEdit: fc.Arbitrary<StructEdit> = fc.oneof(
   fc.record({ at: fc.constant('node' as const), i: fc.nat(), what: fc.constant('op' as const), op: fc.constantFrom(...OPS) }),
   fc.record({ at: fc.constant('node' as const), i: fc.nat(), what: fc.constantFrom('input' as const, 'output' as const), k: fc.nat({ max: 4 }), name: fc.oneof(NAMES, fc.nat()) }),
   fc.record({
-    at: fc.constant('node' as const), i: fc.nat(), what: fc.constant('attr' as const), name: fc.constantFrom(...ATTRS),
-    type: fc.integer({ min: 0, max: 14 }), ints: fc.array(NUMS, { maxLength: 8 }), f: fc.oneof(fc.double(), fc.constantFrom(NaN, Infinity, -0)), sub: fc.boolean(),
+    at: fc.constant('node' as const),
+    i: fc.nat(),
+    what: fc.constant('attr' as const),
+    name: fc.constantFrom(...ATTRS),
+    type: fc.integer({ min: 0, max: 14 }),
+    ints: fc.array(NUMS, { maxLength: 8 }),
+    f: fc.oneof(fc.double(), fc.constantFrom(NaN, Infinity, -0)),
+    sub: fc.boolean(),
   }),
   fc.record({ at: fc.constant('node' as const), i: fc.nat(), what: fc.constantFrom('delete' as const, 'dup' as const, 'domain' as const, 'clearAttrs' as const) }),
   fc.record({ at: fc.constant('init' as const), i: fc.nat(), what: fc.constantFrom('dims' as const, 'typedDims' as const), dims: fc.array(NUMS, { maxLength: 6 }) }),
-  fc.record({ at: fc.constant('init' as const), i: fc.nat(), what: fc.constantFrom('type' as const, 'raw' as const, 'floats' as const, 'external' as const, 'name' as const), n: fc.integer({ min: 0, max: 600 }), name: NAMES }),
-  fc.record({ at: fc.constant('graph' as const), what: fc.constantFrom('inputShape' as const, 'outputShape' as const), dims: fc.array(fc.oneof(NUMS, fc.constantFrom('N', '')), { maxLength: 6 }) }),
-  fc.record({ at: fc.constant('graph' as const), what: fc.constantFrom('inputType' as const, 'opset' as const, 'noInputs' as const, 'noOutputs' as const, 'noGraph' as const, 'swapNodes' as const), n: fc.integer({ min: -3, max: 40 }) }),
+  fc.record({
+    at: fc.constant('init' as const),
+    i: fc.nat(),
+    what: fc.constantFrom('type' as const, 'raw' as const, 'floats' as const, 'external' as const, 'name' as const),
+    n: fc.integer({ min: 0, max: 600 }),
+    name: NAMES,
+  }),
+  fc.record({
+    at: fc.constant('graph' as const),
+    what: fc.constantFrom('inputShape' as const, 'outputShape' as const),
+    dims: fc.array(fc.oneof(NUMS, fc.constantFrom('N', '')), { maxLength: 6 }),
+  }),
+  fc.record({
+    at: fc.constant('graph' as const),
+    what: fc.constantFrom('inputType' as const, 'opset' as const, 'noInputs' as const, 'noOutputs' as const, 'noGraph' as const, 'swapNodes' as const),
+    n: fc.integer({ min: -3, max: 40 }),
+  }),
 );
 
 const pick = <T>(xs: T[] | null | undefined, i: number): T | undefined => (xs && xs.length ? xs[i % xs.length] : undefined);
@@ -143,7 +202,8 @@ function editNode(m: ModelProto, n: NodeProto, e: Extract<StructEdit, { at: 'nod
     const a = onnx.AttributeProto.create({ name: e.name, type: e.type, ints: e.ints, i: e.ints[0] ?? 0, f: e.f, floats: e.ints.map(Number) });
     if (e.type === 4 || e.name === 'value') a.t = onnx.TensorProto.create({ dims: e.ints.slice(0, 3), dataType: 1, rawData: new Uint8Array(e.ints.length * 4) });
     if (e.type === 3 || e.name === 'auto_pad') a.s = new TextEncoder().encode(['SAME_UPPER', 'VALID', 'NOTSET', 'X'][e.ints.length % 4]);
-    if (e.sub) a.g = onnx.GraphProto.create({ name: 'sub', node: [{ opType: 'Identity', input: [pick(tensorNames(m), e.ints.length) ?? 'x'], output: ['y'] }], output: [{ name: 'y' }] });
+    if (e.sub)
+      a.g = onnx.GraphProto.create({ name: 'sub', node: [{ opType: 'Identity', input: [pick(tensorNames(m), e.ints.length) ?? 'x'], output: ['y'] }], output: [{ name: 'y' }] });
     n.attribute = [...(n.attribute ?? []).filter((x) => x.name !== e.name), a];
   } else if (e.what === 'delete') g.node = (g.node ?? []).filter((x) => x !== n);
   else if (e.what === 'dup') g.node = [...(g.node ?? []), onnx.NodeProto.decode(onnx.NodeProto.encode(n).finish())];

@@ -77,33 +77,71 @@ const modelIdx = (n: number) => fc.integer({ min: 0, max: n - 1 });
 const skeletonIdx = fc.oneof({ weight: 9, arbitrary: fc.integer({ min: 0, max: 2 }) }, { weight: 1, arbitrary: fc.constant(3) });
 
 // Model reader
-run('model: byte edits of skeleton models', fc.tuple(skeletonIdx, byteEdits), 2500,
-  (b: Uint8Array) => readModelOnce(b), ([m, e]) => applyByteEdits(skeletons[m], e));
-run('model: structure edits of skeleton models', fc.tuple(skeletonIdx, fc.array(structEdit, { minLength: 1, maxLength: 5 })), 2500,
-  (b: Uint8Array) => readModelOnce(b), ([m, e]) => applyStructEdits(skeletons[m], e));
-run('model: truncated full models', fc.tuple(modelIdx(full.length), fc.double({ min: 0, max: 1, noNaN: true })), 120,
-  (b: Uint8Array) => readModelOnce(b), ([m, f]) => full[m].subarray(0, Math.floor(full[m].length * f)));
-run('model: byte edits of full models', fc.tuple(modelIdx(full.length - 1), byteEdits), 80,
-  (b: Uint8Array) => readModelOnce(b), ([m, e]) => applyByteEdits(full[m], e));
+run(
+  'model: byte edits of skeleton models',
+  fc.tuple(skeletonIdx, byteEdits),
+  2500,
+  (b: Uint8Array) => readModelOnce(b),
+  ([m, e]) => applyByteEdits(skeletons[m], e),
+);
+run(
+  'model: structure edits of skeleton models',
+  fc.tuple(skeletonIdx, fc.array(structEdit, { minLength: 1, maxLength: 5 })),
+  2500,
+  (b: Uint8Array) => readModelOnce(b),
+  ([m, e]) => applyStructEdits(skeletons[m], e),
+);
+run(
+  'model: truncated full models',
+  fc.tuple(modelIdx(full.length), fc.double({ min: 0, max: 1, noNaN: true })),
+  120,
+  (b: Uint8Array) => readModelOnce(b),
+  ([m, f]) => full[m].subarray(0, Math.floor(full[m].length * f)),
+);
+run(
+  'model: byte edits of full models',
+  fc.tuple(modelIdx(full.length - 1), byteEdits),
+  80,
+  (b: Uint8Array) => readModelOnce(b),
+  ([m, e]) => applyByteEdits(full[m], e),
+);
 run('model: random bytes', fc.uint8Array({ maxLength: 4096 }), 500, (b: Uint8Array) => readModelOnce(b));
 
 // Config parser
 const texts = baseTexts();
 const objects = baseObjects();
 run('config: random JSON values', fc.jsonValue(), 1000, (v: unknown) => parseOnce({ value: v, text: JSON.stringify(v) ?? 'null' }));
-run('config: subtree edits of valid configs', fc.tuple(fc.integer({ min: 0, max: objects.length - 1 }), treeEdits), 2000,
-  (v: { value: unknown; text: string }) => parseOnce(v), ([i, e]) => {
+run(
+  'config: subtree edits of valid configs',
+  fc.tuple(fc.integer({ min: 0, max: objects.length - 1 }), treeEdits),
+  2000,
+  (v: { value: unknown; text: string }) => parseOnce(v),
+  ([i, e]) => {
     const value = applyTreeEdits(structuredClone(objects[i]), e);
     return { value, text: JSON.stringify(value) ?? 'null' };
-  });
-run('config: text edits of config files', fc.tuple(fc.integer({ min: 0, max: texts.length - 1 }), textEdits), 2000,
-  (t: string) => parseOnce({ text: t }), ([i, e]) => applyTextEdits(texts[i], e));
+  },
+);
+run(
+  'config: text edits of config files',
+  fc.tuple(fc.integer({ min: 0, max: texts.length - 1 }), textEdits),
+  2000,
+  (t: string) => parseOnce({ text: t }),
+  ([i, e]) => applyTextEdits(texts[i], e),
+);
 const extremes = extremeTexts();
-run('config: extreme texts', fc.integer({ min: 0, max: extremes.length - 1 }), extremes.length * 2, (t: string) => parseOnce({ text: t }), (i) => extremes[i]);
+run(
+  'config: extreme texts',
+  fc.integer({ min: 0, max: extremes.length - 1 }),
+  extremes.length * 2,
+  (t: string) => parseOnce({ text: t }),
+  (i) => extremes[i],
+);
 
 const mem = process.memoryUsage();
 const summary = {
-  seed, scale, properties: stats,
+  seed,
+  scale,
+  properties: stats,
   cases: stats.reduce((a, s) => a + s.cases, 0),
   maxRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
   heapUsedMiB: Math.round(mem.heapUsed / 2 ** 20),

@@ -21,7 +21,11 @@ interface Summary {
 describe('fuzzing (fast-check)', () => {
   it('model reader and config parser: no crash but QuantizeError, no hang, bounded memory', () => {
     const r = spawnSync(process.execPath, ['--max-old-space-size=512', '--import', 'tsx', join(ROOT, 'tests/hardening/fuzz-runner.ts')], {
-      cwd: ROOT, encoding: 'utf8', timeout: TOTAL_LIMIT_MS, killSignal: 'SIGKILL', maxBuffer: 16 * 2 ** 20,
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: TOTAL_LIMIT_MS,
+      killSignal: 'SIGKILL',
+      maxBuffer: 16 * 2 ** 20,
     });
     const lastBeat = (r.stderr ?? '').trim().split('\n').slice(-3).join(' | ');
     expect(r.signal, `fuzz runner killed (hang or over ${TOTAL_LIMIT_MS} ms); last progress: ${lastBeat}`).toBeNull();
@@ -29,7 +33,10 @@ describe('fuzzing (fast-check)', () => {
     const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('FUZZ-SUMMARY '));
     expect(line, 'no FUZZ-SUMMARY line').toBeDefined();
     const s = JSON.parse(line!.slice('FUZZ-SUMMARY '.length)) as Summary;
-    const rows = s.properties.map((p) => `  ${p.name}: ${p.cases} cases (${p.accepted} accepted, ${p.refused} refused with QuantizeError), slowest ${p.maxMs.toFixed(0)} ms, ${p.seconds} s${p.failure ? `\n    FAILURE ${p.failure}` : ''}`);
+    const rows = s.properties.map(
+      (p) =>
+        `  ${p.name}: ${p.cases} cases (${p.accepted} accepted, ${p.refused} refused with QuantizeError), slowest ${p.maxMs.toFixed(0)} ms, ${p.seconds} s${p.failure ? `\n    FAILURE ${p.failure}` : ''}`,
+    );
     console.log(`fuzz (seed ${s.seed}):\n${rows.join('\n')}\nfuzz cases: ${s.cases}, peak RSS ${s.maxRssMiB} MiB`);
     expect(s.properties.filter((p) => p.failure).map((p) => `${p.name}: ${p.failure}`)).toEqual([]);
     for (const p of s.properties) {

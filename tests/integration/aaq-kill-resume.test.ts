@@ -47,13 +47,22 @@ async function killWhen(p: ChildProcess, dir: string, when: (s: AaqRunState) => 
 function figures(path: string) {
   const r = readReport(path);
   return {
-    baseline: r.baseline, quantized: r.quantized, final: r.final, drop: r.drop, reverted: r.reverted, layers: r.layers,
-    groups_total: r.groups_total, status: r.aaq!.status, history: r.aaq!.history, rankings: r.aaq!.rankings, messages: r.aaq!.messages,
+    baseline: r.baseline,
+    quantized: r.quantized,
+    final: r.final,
+    drop: r.drop,
+    reverted: r.reverted,
+    layers: r.layers,
+    groups_total: r.groups_total,
+    status: r.aaq!.status,
+    history: r.aaq!.history,
+    rankings: r.aaq!.rankings,
+    messages: r.aaq!.messages,
   };
 }
 
 describe('kill and resume', () => {
-  it('SIGKILL at three points, resumed each time, ends with the uninterrupted run\'s figures', async () => {
+  it("SIGKILL at three points, resumed each time, ends with the uninterrupted run's figures", async () => {
     const dir = tempDir();
     const cfg = writeConfig(dir, { model: 'fmnist-resnet.onnx', algorithm: 'AccuracyAwareQuantization', params: { maximal_drop: 0 } });
     const base = ['quantize', '-q', '-c', cfg];

@@ -57,8 +57,12 @@ function potSchedule(r: AaqResult, N: number): number {
   return N + Math.min(300, N) + N + r.rankings.reduce((a, k) => a + k.scores.length * k.subsetSize, 0) + r.history.length * N;
 }
 
-describe('AAQ work savings take POT\'s decisions on the zoo', () => {
-  for (const [name, maximal_drop] of [['fmnist-resnet', 0.001], ['fmnist-resnet', 0.003], ['ppocr-cls', 0.01]] as const) {
+describe("AAQ work savings take POT's decisions on the zoo", () => {
+  for (const [name, maximal_drop] of [
+    ['fmnist-resnet', 0.001],
+    ['fmnist-resnet', 0.003],
+    ['ppocr-cls', 0.01],
+  ] as const) {
     it(`${name}, maximal_drop ${maximal_drop}: same reverted groups and metrics from fewer inferences`, async () => {
       const pot = await run(name, { maximal_drop, ...OFF }, 'switchable');
       // 'calibrate' mixes switchable and per-configuration sessions: the decisions must not notice.
@@ -73,7 +77,9 @@ describe('AAQ work savings take POT\'s decisions on the zoo', () => {
       const saved = s.reuse_evaluations + s.early_stop + s.lazy_ranking;
       expect(opt.counts.inferences + saved - (opt.calibration?.checkSamples ?? 0)).toBe(pot.counts.inferences);
       const ratio = opt.counts.inferences / pot.counts.inferences;
-      console.log(`${name} @${maximal_drop}: ${opt.counts.inferences} vs POT ${pot.counts.inferences} sample inferences (${ratio.toFixed(2)}); savings ${JSON.stringify(s)}; mode ${opt.calibration ? `calibrate → ${opt.calibration.chosen}` : "auto"}`);
+      console.log(
+        `${name} @${maximal_drop}: ${opt.counts.inferences} vs POT ${pot.counts.inferences} sample inferences (${ratio.toFixed(2)}); savings ${JSON.stringify(s)}; mode ${opt.calibration ? `calibrate → ${opt.calibration.chosen}` : 'auto'}`,
+      );
       expect(ratio).toBeLessThan(name === 'ppocr-cls' ? 0.5 : 0.8);
       if (opt.calibration) expect(opt.calibration.identical).toBe(true);
     }, 600_000);

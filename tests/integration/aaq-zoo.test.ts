@@ -44,11 +44,16 @@ describe('AccuracyAwareQuantization on fmnist-resnet (the zoo model that drops m
     expect(report.drop['accuracy@top1']).toBeLessThanOrEqual(MAX_DROP);
     expect(report.quantized.metrics['accuracy@top1']).toBeLessThan(report.baseline.metrics['accuracy@top1'] - MAX_DROP);
     const reverseTopo = await reverseTopologicalCount(cfg, MAX_DROP);
-    console.log(`resnet: AAQ reverted ${report.reverted.length} of ${report.groups_total} groups (drop ${report.drop['accuracy@top1']}), reverse-topological order needs ${reverseTopo}`);
+    console.log(
+      `resnet: AAQ reverted ${report.reverted.length} of ${report.groups_total} groups (drop ${report.drop['accuracy@top1']}), reverse-topological order needs ${reverseTopo}`,
+    );
     expect(report.reverted.length).toBeGreaterThan(0);
     expect(report.reverted.length).toBeLessThan(reverseTopo);
     // the per-layer table agrees with the reverted groups
-    const fp32Layers = report.layers.filter((l) => l.precision === 'FP32').map((l) => l.name).sort();
+    const fp32Layers = report.layers
+      .filter((l) => l.precision === 'FP32')
+      .map((l) => l.name)
+      .sort();
     expect(fp32Layers).toEqual([...new Set(report.reverted.flatMap((g) => g.ops))].sort());
 
     // switchable mode: a constant number of sessions; inferences follow the reported schedule,
@@ -72,11 +77,12 @@ describe('AccuracyAwareQuantization on fmnist-resnet (the zoo model that drops m
     expect(Math.abs(m - report.final.metrics['accuracy@top1'])).toBeLessThanOrEqual(0.0025);
   });
 
-  it('ends with POT\'s message and a valid model when no model can reach the target', async () => {
+  it("ends with POT's message and a valid model when no model can reach the target", async () => {
     const dir = tempDir();
     // a baseline the FP32 model itself is far below: nothing can meet it
     const cfg = writeConfig(dir, {
-      model: 'fmnist-cnn.onnx', algorithm: 'AccuracyAwareQuantization',
+      model: 'fmnist-cnn.onnx',
+      algorithm: 'AccuracyAwareQuantization',
       params: { maximal_drop: 0.001, metrics: [{ name: 'accuracy@top1', baseline_value: 0.99 }] },
     });
     const out = join(dir, 'q.onnx');
@@ -95,11 +101,14 @@ describe('AccuracyAwareQuantization on fmnist-resnet (the zoo model that drops m
     expect(m).toBeGreaterThan(0.9);
   });
 
-  it('runs label-free with agreement@top1 and reports the final model\'s labelled accuracy', async () => {
+  it("runs label-free with agreement@top1 and reports the final model's labelled accuracy", async () => {
     const dir = tempDir();
     const cfg = writeConfig(dir, {
-      model: 'fmnist-resnet.onnx', algorithm: 'AccuracyAwareQuantization', labels: null,
-      metrics: [{ name: 'agreement@top1' }], params: { maximal_drop: 0.005 },
+      model: 'fmnist-resnet.onnx',
+      algorithm: 'AccuracyAwareQuantization',
+      labels: null,
+      metrics: [{ name: 'agreement@top1' }],
+      params: { maximal_drop: 0.005 },
     });
     const out = join(dir, 'q.onnx');
     const rep = join(dir, 'r.json');
@@ -115,7 +124,9 @@ describe('AccuracyAwareQuantization on fmnist-resnet (the zoo model that drops m
     const e = await runCli(['eval', '-q', '-c', labelled, '-m', out]);
     expect(e.code, e.stderr).toBe(0);
     const acc = JSON.parse(e.stdout).metrics['accuracy@top1'];
-    console.log(`label-free resnet: agreement ${report.final.metrics['agreement@top1']}, reverted ${report.reverted.length}, labelled accuracy of the final model ${acc} (FP32 0.9175)`);
+    console.log(
+      `label-free resnet: agreement ${report.final.metrics['agreement@top1']}, reverted ${report.reverted.length}, labelled accuracy of the final model ${acc} (FP32 0.9175)`,
+    );
     expect(acc).toBeGreaterThan(0.9);
   });
 });

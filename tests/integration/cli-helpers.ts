@@ -14,13 +14,16 @@ export function tempDir(prefix = 'aaq-'): string {
 }
 
 /** A fixture config with the algorithm, model or dataset changed; written next to the fixtures' paths. */
-export function writeConfig(dir: string, opts: {
-  model: string;
-  algorithm: 'DefaultQuantization' | 'AccuracyAwareQuantization';
-  params?: Record<string, unknown>;
-  metrics?: { name: string }[];
-  labels?: string | null;
-}): string {
+export function writeConfig(
+  dir: string,
+  opts: {
+    model: string;
+    algorithm: 'DefaultQuantization' | 'AccuracyAwareQuantization';
+    params?: Record<string, unknown>;
+    metrics?: { name: string }[];
+    labels?: string | null;
+  },
+): string {
   const base = parse(readFileSync(join(FIXTURES, 'fmnist-cnn.json'), 'utf8'));
   base.model.model = join(FIXTURES, 'models', opts.model);
   base.model.model_name = opts.model.replace('.onnx', '');

@@ -116,8 +116,12 @@ export function multiOutputModel(): Uint8Array {
     ],
     [vi('x', F.FLOAT, ['N', 4]), vi('b', F.BOOL, [2])],
     [
-      vi('neg', F.FLOAT, ['N', 4]), vi('relu', F.FLOAT, ['N', 4]), vi('i64', F.INT64, ['N', 4]),
-      vi('pos', F.BOOL, ['N', 4]), vi('half', F.FLOAT16, ['N', 4]), vi('notb', F.BOOL, [2]),
+      vi('neg', F.FLOAT, ['N', 4]),
+      vi('relu', F.FLOAT, ['N', 4]),
+      vi('i64', F.INT64, ['N', 4]),
+      vi('pos', F.BOOL, ['N', 4]),
+      vi('half', F.FLOAT16, ['N', 4]),
+      vi('notb', F.BOOL, [2]),
     ],
     [zero],
   );
@@ -132,10 +136,5 @@ export function doubleModel(inDims: Dim[]): Uint8Array {
 /** Declares a free batch dim but hard-codes batch 1 in a Reshape: fails for batch > 1. */
 export function liarModel(): Uint8Array {
   const shape = { name: 'shape', dataType: F.INT64, dims: [2], int64Data: [1, 4] };
-  return model(
-    [{ opType: 'Reshape', input: ['x', 'shape'], output: ['y'], name: 'reshape' }],
-    [vi('x', F.FLOAT, ['N', 4])],
-    [vi('y', F.FLOAT, ['N', 4])],
-    [shape],
-  );
+  return model([{ opType: 'Reshape', input: ['x', 'shape'], output: ['y'], name: 'reshape' }], [vi('x', F.FLOAT, ['N', 4])], [vi('y', F.FLOAT, ['N', 4])], [shape]);
 }

@@ -35,7 +35,10 @@ describe('runDataset', () => {
   it('splits a batch output into [1,…] copies', () => {
     const t: TensorData = { type: 'float32', dims: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6]) };
     const parts = splitBatch(t);
-    expect(parts.map((p) => Array.from(p.data as Float32Array))).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(parts.map((p) => Array.from(p.data as Float32Array))).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expect(parts[1].dims).toEqual([1, 3]);
     expect((parts[0].data as Float32Array).buffer).not.toBe((t.data as Float32Array).buffer);
   });
@@ -46,7 +49,10 @@ describe('runDataset', () => {
     const indices = [49, 3, 17, 0, 5, 8, 22, 31, 40, 41, 2];
     const progress: number[] = [];
     const r = await runDataset(engine, s, ds, indices, {
-      inputName: 'x', outputName: 'y', batchSize: 4, progress: (d, t) => progress.push(d / t),
+      inputName: 'x',
+      outputName: 'y',
+      batchSize: 4,
+      progress: (d, t) => progress.push(d / t),
     });
     expect(r.runs).toBe(3);
     expect(r.batchSize).toBe(4);
@@ -62,8 +68,13 @@ describe('runDataset', () => {
     const ds = new RandomDataset(7, [4], 4);
     const seen: number[][] = [];
     const r = await runDataset(engine, s, ds, idx(7), {
-      inputName: 'x', outputName: 'y', batchSize: 16,
-      onBatch: (i, out) => { seen.push(i); expect(out.dims).toEqual([i.length, 4]); },
+      inputName: 'x',
+      outputName: 'y',
+      batchSize: 16,
+      onBatch: (i, out) => {
+        seen.push(i);
+        expect(out.dims).toEqual([i.length, 4]);
+      },
     });
     expect(r.batchSize).toBe(3);
     expect(r.runs).toBe(3);
@@ -81,9 +92,7 @@ describe('runDataset', () => {
     expect(r.batchSize).toBe(1);
     expect(r.inferences).toBe(10);
     expect(r.runs).toBe(10); // the failed batch of 4 is not counted, then ten singles
-    expect(r.outputs.map((o) => Array.from(o.data as Float32Array))).toEqual(
-      await Promise.all(idx(10).map(async (i) => Array.from((await ds.get(i)).input))),
-    );
+    expect(r.outputs.map((o) => Array.from(o.data as Float32Array))).toEqual(await Promise.all(idx(10).map(async (i) => Array.from((await ds.get(i)).input))));
     expect(ev.batchMode(s)).toEqual({ kind: 'fixed', size: 1 });
     const again = await ev.run(s, ds, idx(5), { inputName: 'x', outputName: 'y', batchSize: 4 });
     expect(again.runs).toBe(5); // no failed attempt this time
@@ -113,7 +122,11 @@ describe('runDataset', () => {
     const ds = new RandomDataset(6, [4], 8);
     const got: Record<string, number[]> = {};
     const r = await runDataset(engine, s, ds, idx(6), {
-      inputName: 'x', outputName: 'neg', extraOutputs: ['notb', 'i64'], batchSize: 4, keepOutputs: false,
+      inputName: 'x',
+      outputName: 'neg',
+      extraOutputs: ['notb', 'i64'],
+      batchSize: 4,
+      keepOutputs: false,
       extraFeeds: { b: { type: 'bool', dims: [2], data: Uint8Array.from([0, 1]) } },
       onBatch: (i, out, all) => {
         expect(out.dims).toEqual([i.length, 4]);
@@ -138,7 +151,9 @@ describe('runDataset', () => {
       traits: engine.traits,
       label: 'slow test engine',
       name: 'slow',
-      get sessionsCreated() { return engine.sessionsCreated; },
+      get sessionsCreated() {
+        return engine.sessionsCreated;
+      },
       createSession: (m) => engine.createSession(m),
       release: (x) => engine.release(x),
       dispose: async () => undefined,
@@ -156,8 +171,13 @@ describe('runDataset', () => {
     let batches = 0;
     await expect(
       runDataset(slow, s, ds, idx(40), {
-        inputName: 'x', outputName: 'y', batchSize: 4, signal: ac.signal,
-        onBatch: () => { if (++batches === 2) ac.abort(); },
+        inputName: 'x',
+        outputName: 'y',
+        batchSize: 4,
+        signal: ac.signal,
+        onBatch: () => {
+          if (++batches === 2) ac.abort();
+        },
       }),
     ).rejects.toThrow(/abort/i);
     expect(batches).toBe(2);

@@ -1,9 +1,7 @@
 // Timing utilities (their logic, not timings: throughput figures belong to `npm run bench`).
 import { describe, expect, it } from 'vitest';
 import { runDataset } from '../../src/core/engine/runner';
-import {
-  compareEvalModes, formatMs, measureCreate, measurePass, measureSessionPerConfig, measureSwitchable, median, timeIt,
-} from '../../bench/lib/timing';
+import { compareEvalModes, formatMs, measureCreate, measurePass, measureSessionPerConfig, measureSwitchable, median, timeIt } from '../../bench/lib/timing';
 import { createNodeEngine, type NodeEngineKind } from '../../src/node/engines';
 import { MODELS, RandomDataset, doubleModel, loadFixture } from './engines-helpers';
 
@@ -13,7 +11,12 @@ describe('timing helpers', () => {
     expect(median([4, 1, 3, 2])).toBe(2.5);
     expect(median([])).toBeNaN();
     let calls = 0;
-    const t = await timeIt(() => { calls++; }, { repeats: 3, warmup: 2 });
+    const t = await timeIt(
+      () => {
+        calls++;
+      },
+      { repeats: 3, warmup: 2 },
+    );
     expect(calls).toBe(5);
     expect(t.runsMs).toHaveLength(3);
     expect(t.minMs).toBeLessThanOrEqual(t.medianMs);
@@ -37,15 +40,27 @@ describe('timing helpers', () => {
     expect(pass.batchSize).toBe(8);
     expect(pass.samplesPerSec).toBeGreaterThan(0);
     const before = engine.sessionsCreated;
-    const per = await measureSessionPerConfig(engine, () => bytes, (x) => runDataset(engine, x, ds, indices, opts), {
-      repeats: 3, warmup: 1,
-    });
+    const per = await measureSessionPerConfig(
+      engine,
+      () => bytes,
+      (x) => runDataset(engine, x, ds, indices, opts),
+      {
+        repeats: 3,
+        warmup: 1,
+      },
+    );
     expect(engine.sessionsCreated - before).toBe(4);
     expect(engine.openSessions).toBe(1);
     expect(per.runs).toHaveLength(3);
     expect(per.median.totalMs).toBeGreaterThanOrEqual(per.median.evalMs);
     const reps: number[] = [];
-    const sw = await measureSwitchable(async (rep) => { reps.push(rep); await runDataset(engine, s, ds, indices, opts); }, { repeats: 2 });
+    const sw = await measureSwitchable(
+      async (rep) => {
+        reps.push(rep);
+        await runDataset(engine, s, ds, indices, opts);
+      },
+      { repeats: 2 },
+    );
     expect(reps).toEqual([0, 1, 2]);
     expect(sw.runsMs).toHaveLength(2);
     const cr = await measureCreate(engine, bytes, { repeats: 2, warmup: 0 });

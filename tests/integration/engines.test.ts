@@ -45,9 +45,7 @@ describe('TensorData ⇄ ort.Tensor', () => {
     expect(() => toOrtTensor(ort, { type: 'int64', dims: [2], data: new Int32Array(2) })).toThrow(/int64 needs a BigInt64Array/);
     expect(() => toOrtTensor(ort, { type: 'bool', dims: [2], data: new Int8Array(2) })).toThrow(/bool needs a Uint8Array/);
     expect(() => toOrtTensor(ort, { type: 'float16', dims: [2], data: new Float32Array(2) })).toThrow(/float16 needs a Uint16Array/);
-    expect(() => toOrtTensor(ort, { type: 'float32', dims: [2, 2], data: new Float32Array(3) }, 'input x')).toThrow(
-      /input x: dims \[2,2\] need 4 elements, data has 3/,
-    );
+    expect(() => toOrtTensor(ort, { type: 'float32', dims: [2, 2], data: new Float32Array(3) }, 'input x')).toThrow(/input x: dims \[2,2\] need 4 elements, data has 3/);
   });
 });
 

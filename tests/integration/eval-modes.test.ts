@@ -17,7 +17,13 @@ const BENCH = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../bench
 const EXACT = EXACT_SESSION_OPTIONS as unknown as Record<string, unknown>;
 
 describe('switchable (If, Where) and per-configuration sessions agree bit for bit', () => {
-  for (const [name, engine] of [['fmnist-cnn', 'native'], ['fmnist-resnet', 'wasm'], ['fmnist-mobilenet', 'native'], ['ppocr-cls', 'native'], ['ppocr-cls', 'wasm']] as const) {
+  for (const [name, engine] of [
+    ['fmnist-cnn', 'native'],
+    ['fmnist-resnet', 'wasm'],
+    ['fmnist-mobilenet', 'native'],
+    ['ppocr-cls', 'native'],
+    ['ppocr-cls', 'wasm'],
+  ] as const) {
     it(`${name} on ${engine}`, async () => {
       const setup = await prepareRun({ config: join(BENCH, `${name}.json`), engine });
       const { backend: b, engine: e, dataset } = setup;

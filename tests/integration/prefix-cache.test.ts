@@ -16,7 +16,12 @@ const EXACT = EXACT_SESSION_OPTIONS as unknown as Record<string, unknown>;
 const bitsOf = (outs: { data: unknown }[]) => outs.map((o) => Array.from(new Uint32Array((o.data as Float32Array).slice().buffer)));
 
 describe('prefix_cache: resumed candidates equal the whole graph bit for bit', () => {
-  for (const [name, engine] of [['fmnist-resnet', 'native'], ['fmnist-mobilenet', 'wasm'], ['ppocr-cls', 'native'], ['ppocr-cls', 'wasm']] as const) {
+  for (const [name, engine] of [
+    ['fmnist-resnet', 'native'],
+    ['fmnist-mobilenet', 'wasm'],
+    ['ppocr-cls', 'native'],
+    ['ppocr-cls', 'wasm'],
+  ] as const) {
     it(`${name} on ${engine}`, async () => {
       const setup = await prepareRun({ config: join(BENCH, `${name}.json`), engine });
       const { backend: b, engine: e, dataset } = setup;

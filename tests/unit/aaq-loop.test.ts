@@ -6,8 +6,7 @@ import { FakeBackend, gid, ones, rows } from './helpers/fake-backend';
 import { aaqParams, stepBack, stepBackParams } from './helpers/aaq-scenarios';
 
 const A = 'accuracy@top1';
-const trace = (r: Awaited<ReturnType<typeof runAccuracyAware>>) =>
-  r.history.map((h) => [h.group, h.drop[A], h.accepted, h.rolledBack, h.reranked]);
+const trace = (r: Awaited<ReturnType<typeof runAccuracyAware>>) => r.history.map((h) => [h.group, h.drop[A], h.accepted, h.rolledBack, h.reranked]);
 
 /** 8 samples, FP32 = 1, group 0 breaks sample 0; groups 1, 2 are harmless. */
 const oneBad = () => new FakeBackend({ n: 8, groups: 3, metrics: [{ name: A, fp32: ones(8), damage: rows({ 0: [0] }) }] });
@@ -129,11 +128,7 @@ describe('step back and rollback', () => {
     expect(r.rankings).toHaveLength(1);
     expect(r.reverted).toEqual([{ group: gid(1), ops: ['op01'] }]);
     expect(r.final[A]).toBe(1 - 5 / 16);
-    expect(r.messages).toEqual([
-      MSG_NOT_ACHIEVED,
-      MSG_MAX_ITER,
-      '1 out of 4 layers have been reverted back to the floating-point precision: op01',
-    ]);
+    expect(r.messages).toEqual([MSG_NOT_ACHIEVED, MSG_MAX_ITER, '1 out of 4 layers have been reverted back to the floating-point precision: op01']);
     const zero = await runAccuracyAware(stepBack(), stepBackParams({ max_iter_num: 0 }));
     expect(zero.status).toBe('max-iter');
     expect(zero.history).toHaveLength(0);
@@ -143,9 +138,7 @@ describe('step back and rollback', () => {
   it('a lower-better metric does not invert the search', async () => {
     const hb = await runAccuracyAware(stepBack('higher-better'), stepBackParams());
     const lb = await runAccuracyAware(stepBack('lower-better'), stepBackParams());
-    expect(lb.history.map((h) => [h.group, h.drop[A], h.accepted, h.rolledBack])).toEqual(
-      hb.history.map((h) => [h.group, h.drop[A], h.accepted, h.rolledBack]),
-    );
+    expect(lb.history.map((h) => [h.group, h.drop[A], h.accepted, h.rolledBack])).toEqual(hb.history.map((h) => [h.group, h.drop[A], h.accepted, h.rolledBack]));
     expect(lb.rankings.map((x) => x.subset)).toEqual(hb.rankings.map((x) => x.subset));
     expect(lb.quantized[A]).toBe(0.25); // error rate went up from 0 …
     expect(lb.drop[A]).toBe(0); // … and the drop is measured as a degradation

@@ -86,12 +86,8 @@ describe('resume', () => {
     const checkpoints: AaqRunState[] = [];
     await runAccuracyAware(new FakeBackend(stepBackSpec()), stepBackParams(), { checkpoint: (s) => void checkpoints.push(s) });
     const cp = checkpoints[5];
-    await expect(runAccuracyAware(new FakeBackend(stepBackSpec()), stepBackParams({ maximal_drop: 0.1 }), { resumeFrom: cp })).rejects.toThrow(
-      QuantizeError,
-    );
-    await expect(runAccuracyAware(new FakeBackend({ ...stepBackSpec(), n: 8 }), stepBackParams(), { resumeFrom: cp })).rejects.toThrow(
-      /validation samples/,
-    );
+    await expect(runAccuracyAware(new FakeBackend(stepBackSpec()), stepBackParams({ maximal_drop: 0.1 }), { resumeFrom: cp })).rejects.toThrow(QuantizeError);
+    await expect(runAccuracyAware(new FakeBackend({ ...stepBackSpec(), n: 8 }), stepBackParams(), { resumeFrom: cp })).rejects.toThrow(/validation samples/);
   });
 
   it('a resumed run continues the work instead of repeating it', async () => {
@@ -146,10 +142,7 @@ describe('POT flaw fixes (off by default)', () => {
     expect(best.messages[2]).toBe('0 out of 4 layers have been reverted back to the floating-point precision: ');
 
     // with a strictly better intermediate state: iteration 3 of exclude_rolled_back (0.1875) at max_iter 3
-    const mid = await runAccuracyAware(
-      new FakeBackend(stepBackSpec()),
-      stepBackParams({ max_iter_num: 3, return_best: true, exclude_rolled_back: true }),
-    );
+    const mid = await runAccuracyAware(new FakeBackend(stepBackSpec()), stepBackParams({ max_iter_num: 3, return_best: true, exclude_rolled_back: true }));
     expect(mid.selected).toEqual({ source: 'iteration', iteration: 3, best: true });
     expect(mid.drop[A]).toBe(0.1875);
     expect(mid.reverted.map((x) => x.group)).toEqual([gid(1), gid(3)]);

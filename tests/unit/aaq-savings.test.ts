@@ -87,8 +87,11 @@ const scenario = fc
     if (r.secondMetric) metrics.push({ name: 'accuracy@top5', fp32: fp32.map(() => 1), damage: { 0: damage[0] ?? {} } });
     const spec: FakeSpec = { n: r.n, groups: r.groups, metrics };
     const params = aaqParams({
-      maximal_drop: r.maxDrop, ranking_subset_size: r.rss, max_iter_num: r.maxIter,
-      use_prev_if_drop_increase: r.usePrev, exclude_rolled_back: r.exclude,
+      maximal_drop: r.maxDrop,
+      ranking_subset_size: r.rss,
+      max_iter_num: r.maxIter,
+      use_prev_if_drop_increase: r.usePrev,
+      exclude_rolled_back: r.exclude,
     });
     return { spec, params };
   });

@@ -20,8 +20,7 @@ const pairs = (): FakeSpec => ({
 });
 
 describe('baseline_value + metric_subset_ratio', () => {
-  const params = (seed = 0, over = {}) =>
-    aaqParams({ metrics: [{ name: A, baseline_value: 1 }], maximal_drop: 0.2, seed, ranking_subset_size: 4, ...over });
+  const params = (seed = 0, over = {}) => aaqParams({ metrics: [{ name: A, baseline_value: 1 }], maximal_drop: 0.2, seed, ranking_subset_size: 4, ...over });
 
   it('FP32 is not evaluated up front; later only on a seeded sorted subset of int(N × ratio)', async () => {
     const b = new FakeBackend(pairs());
@@ -54,7 +53,11 @@ describe('baseline_value + metric_subset_ratio', () => {
     const degraded = subset.filter((i) => i < 8); // only samples 0..7 are damaged
     const first = r.rankings[0].subset;
     // the 4 most degraded positions: all damaged samples first (ties → later indices first)
-    const expected = [...degraded].reverse().concat([...subset.filter((i) => i >= 8)].reverse()).slice(0, 4).sort((x, y) => x - y);
+    const expected = [...degraded]
+      .reverse()
+      .concat([...subset.filter((i) => i >= 8)].reverse())
+      .slice(0, 4)
+      .sort((x, y) => x - y);
     expect(first).toEqual(expected);
   });
 
@@ -110,10 +113,7 @@ describe('convert_to_mixed_preset', () => {
 
   it('a failing mixed model replaces the quantized one; forced asym activations / sym weights', async () => {
     const b = new FakeBackend(spec());
-    const r = await runAccuracyAware(
-      b,
-      aaqParams({ convert_to_mixed_preset: true, maximal_drop: 0.1, weights: { mode: 'symmetric' }, activations: { mode: 'symmetric' } }),
-    );
+    const r = await runAccuracyAware(b, aaqParams({ convert_to_mixed_preset: true, maximal_drop: 0.1, weights: { mode: 'symmetric' }, activations: { mode: 'symmetric' } }));
     const q = b.quantizeCalls();
     expect(q).toHaveLength(2);
     expect(q[1].params).toMatchObject({ preset: 'mixed', activations: { mode: 'asymmetric' }, weights: { mode: 'symmetric' } });
@@ -134,8 +134,7 @@ describe('tune_hyperparams', () => {
     n: 16,
     groups: 2,
     metrics: [{ name: A, fp32: ones(16), damage: rows({ 0: [0, 1, 2, 3], 1: [4, 5, 6, 7] }) }],
-    factor: (p) =>
-      (isGood(p) ? 0.25 : p.weights.range_estimator?.max?.type === 'max' ? 0.75 : 1) * (p.use_fast_bias ? 1 : 0.5),
+    factor: (p) => (isGood(p) ? 0.25 : p.weights.range_estimator?.max?.type === 'max' ? 0.75 : 1) * (p.use_fast_bias ? 1 : 0.5),
   });
 
   it('runs POT grid (10 + 2 quantizations on the hardest subset) and keeps the best when the mean drop improves', async () => {

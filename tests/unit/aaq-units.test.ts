@@ -1,23 +1,8 @@
 // Pure building blocks of AAQ: tie order, ranking order, hardest subset, PRNG, drops, presets, grid.
 import { describe, expect, it } from 'vitest';
-import {
-  hardestSubset,
-  orderRanking,
-  rankingSubset,
-  resolveGroup,
-  sortByDegradation,
-  topDegradedPositions,
-} from '../../src/core/algorithms/ranking';
+import { hardestSubset, orderRanking, rankingSubset, resolveGroup, sortByDegradation, topDegradedPositions } from '../../src/core/algorithms/ranking';
 import { mulberry32, sampleSorted, seedState } from '../../src/core/algorithms/prng';
-import {
-  comparator,
-  computeDrops,
-  computeThresholds,
-  isLabelFree,
-  metricToOptimize,
-  resolveMetrics,
-  restrictionsMet,
-} from '../../src/core/algorithms/drop';
+import { comparator, computeDrops, computeThresholds, isLabelFree, metricToOptimize, resolveMetrics, restrictionsMet } from '../../src/core/algorithms/drop';
 import { baseParams, isPresetPerformance, mixedPresetParams } from '../../src/core/algorithms/params';
 import { applyGuess, gridError, gridRunCount, gridSpaces } from '../../src/core/algorithms/tuning';
 import { defaultDqParams } from '../../src/core/config/defaults';
@@ -130,9 +115,7 @@ describe('drops and thresholds', () => {
       { name: 'agreement@top1' as const, direction: 'higher-better' as const, needsLabels: false },
     ];
     expect(resolveMetrics(defs, null).map((m) => m.name)).toEqual(['accuracy@top1', 'agreement@top1']);
-    expect(resolveMetrics(defs, [{ name: 'agreement@top1', baseline_value: 1 }])).toEqual([
-      { name: 'agreement@top1', direction: 'higher-better', baselineValue: 1 },
-    ]);
+    expect(resolveMetrics(defs, [{ name: 'agreement@top1', baseline_value: 1 }])).toEqual([{ name: 'agreement@top1', direction: 'higher-better', baselineValue: 1 }]);
     expect(() => resolveMetrics(defs, [{ name: 'accuracy@top5' }])).toThrow(QuantizeError);
     expect(isLabelFree(resolveMetrics(defs, [{ name: 'agreement@top1' }]))).toBe(true);
     expect(isLabelFree(resolveMetrics(defs, null))).toBe(false);

@@ -11,7 +11,8 @@ import { buildModel, weights } from './helpers/build-model';
 async function convOutputMean(attrs: ReturnType<typeof intsAttr>[], w: number[], inMean: number[], H: number, W: number, bias: Float32Array) {
   const C = inMean.length;
   const m = buildModel({
-    inputs: { x: [1, C, H, W] }, outputs: { y: [1, w[0], -1, -1] as number[] },
+    inputs: { x: [1, C, H, W] },
+    outputs: { y: [1, w[0], -1, -1] as number[] },
     initializers: { w, b: [w[0]] },
     nodes: [{ op: 'Conv', name: 'conv', inputs: ['x', 'w', 'b'], outputs: ['y'], attrs }],
   });
@@ -46,8 +47,13 @@ describe('FastBiasCorrection', () => {
       const r = await convOutputMean(c.attrs, c.w, inMean, c.H, c.W, bias);
       // with unquantized weights and no input quantizer, the corrected bias is the old bias
       const res = fastBiasCorrection({
-        node: r.node, weights: r.weights, weightDims: c.w, bias, inputMean: Float64Array.from(inMean),
-        inputSpatial: [c.H, c.W], outputMean: r.mean,
+        node: r.node,
+        weights: r.weights,
+        weightDims: c.w,
+        bias,
+        inputMean: Float64Array.from(inMean),
+        inputSpatial: [c.H, c.W],
+        outputMean: r.mean,
       });
       expect(res.applied).toBe(true);
       if (res.applied) for (let o = 0; o < bias.length; o++) expect(res.bias[o]).toBeCloseTo(bias[o], 5);
@@ -60,7 +66,16 @@ describe('FastBiasCorrection', () => {
     const inMean = Float64Array.from([0.3, -0.7, 1.1]);
     const aq = symmetricActivationParams([1.27], [-1]);
     const outMean = Float64Array.from([0.5, -0.25]);
-    const res = fastBiasCorrection({ node, weights: w, weightDims: [2, 3], bias: Float32Array.from([0.4, -0.3]), inputMean: inMean, inputSpatial: [], outputMean: outMean, inputQuantizer: aq });
+    const res = fastBiasCorrection({
+      node,
+      weights: w,
+      weightDims: [2, 3],
+      bias: Float32Array.from([0.4, -0.3]),
+      inputMean: inMean,
+      inputSpatial: [],
+      outputMean: outMean,
+      inputQuantizer: aq,
+    });
     expect(res.applied).toBe(true);
     const xq = Array.from(inMean, (v) => fqScalar(v, aq));
     for (let n = 0; n < 2; n++) {

@@ -125,9 +125,9 @@ describe('IDX and other array inputs', () => {
     expect((await errorOf(openDataset(mem, cfg({ data_source: 'f.npy' }), { sampleShape: [1, 3, 3], layout: 'NCHW' }))).message).toMatch(
       /^f\.npy: preprocessed sample is 2×2 \(NCHW\) but the model input expects 1×3×3/,
     );
-    expect((await errorOf(openDataset(mem, cfg({ data_source: 'f.npy', preprocessing: [{ type: 'resize', size: 2 }] }), { sampleShape: [1, 2, 2], layout: 'NCHW' }))).message).toMatch(
-      /f\.npy: dataset\.preprocessing\[0\]: 'resize' applies to uint8 images only/,
-    );
+    expect(
+      (await errorOf(openDataset(mem, cfg({ data_source: 'f.npy', preprocessing: [{ type: 'resize', size: 2 }] }), { sampleShape: [1, 2, 2], layout: 'NCHW' }))).message,
+    ).toMatch(/f\.npy: dataset\.preprocessing\[0\]: 'resize' applies to uint8 images only/);
   });
 
   it('reads uint8 [N,C,H,W] arrays', async () => {
@@ -151,10 +151,16 @@ describe('folder variants and validation', () => {
     const opts = { sampleShape: [1, 2, 2], layout: 'NCHW' as const };
     const listed = await openDataset(mem, cfg({ data_source: 'imgs', labels: 'lab.txt', color: 'gray' }), opts);
     expect(listed.hasLabels).toBe(true);
-    expect((await all(listed)).map((s) => [s.label, s.input[0]])).toEqual([[3, 20], [1, 10]]);
+    expect((await all(listed)).map((s) => [s.label, s.input[0]])).toEqual([
+      [3, 20],
+      [1, 10],
+    ]);
     const flat = await openDataset(mem, cfg({ data_source: 'imgs', color: 'gray' }), opts);
     expect(flat.hasLabels).toBe(false);
-    expect((await all(flat)).map((s) => [s.label, s.input[0]])).toEqual([[-1, 10], [-1, 20]]);
+    expect((await all(flat)).map((s) => [s.label, s.input[0]])).toEqual([
+      [-1, 10],
+      [-1, 20],
+    ]);
     expect(flat.warnings.join()).toMatch(/unlabelled/);
   });
 

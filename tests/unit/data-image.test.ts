@@ -46,7 +46,11 @@ describe('decodeImage', () => {
   });
 
   it('expands palette PNGs to RGB', () => {
-    const palette = [[255, 0, 0], [0, 0, 255], [1, 2, 3]];
+    const palette = [
+      [255, 0, 0],
+      [0, 0, 255],
+      [1, 2, 3],
+    ];
     const img = decodeImage(encodePng({ width: 3, height: 1, data: Uint8Array.from([2, 0, 1]), channels: 1, depth: 8, palette }));
     expect(img.channels).toBe(3);
     expect(Array.from(img.data)).toEqual([1, 2, 3, 255, 0, 0, 0, 0, 255]);
@@ -62,7 +66,8 @@ describe('decodeImage', () => {
   });
 
   it('decodes JPEG to RGB', () => {
-    const w = 16, h = 8;
+    const w = 16,
+      h = 8;
     const data = new Uint8Array(w * h * 4).fill(255);
     for (let i = 0; i < w * h; i++) [data[4 * i], data[4 * i + 1], data[4 * i + 2]] = [200, 100, 50];
     const bytes = new Uint8Array(jpeg.encode({ width: w, height: h, data }, 95).data);

@@ -92,11 +92,26 @@ describe('npy', () => {
       expect((err as Error).message).toMatch(/^data\/x\.npy: /);
       expect((err as Error).message).toMatch(re);
     };
-    bad(withHeader(base, (h) => h.replace('False', 'True')), /Fortran/);
-    bad(withHeader(base, (h) => h.replace('<f4', '>f4')), /big-endian/);
-    bad(withHeader(base, (h) => h.replace('<f4', '<c8')), /unsupported dtype '<c8'/);
-    bad(withHeader(base, (h) => h.replace('<f4', '<U4')), /unsupported dtype/);
-    bad(withHeader(base, (h) => h.replace("'<f4'", "[('a', '<f4')]")), /structured/);
+    bad(
+      withHeader(base, (h) => h.replace('False', 'True')),
+      /Fortran/,
+    );
+    bad(
+      withHeader(base, (h) => h.replace('<f4', '>f4')),
+      /big-endian/,
+    );
+    bad(
+      withHeader(base, (h) => h.replace('<f4', '<c8')),
+      /unsupported dtype '<c8'/,
+    );
+    bad(
+      withHeader(base, (h) => h.replace('<f4', '<U4')),
+      /unsupported dtype/,
+    );
+    bad(
+      withHeader(base, (h) => h.replace("'<f4'", "[('a', '<f4')]")),
+      /structured/,
+    );
     bad(base.subarray(0, base.length - 1), /truncated/);
     bad(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]), /not a \.npy/);
   });

@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  centerCrop,
-  convertColor,
-  normalizeTensor,
-  preprocessPixels,
-  resizeBilinear,
-  stepSize,
-  toLayout,
-  type FloatImage,
-} from '../../src/core/data/preprocess';
+import { centerCrop, convertColor, normalizeTensor, preprocessPixels, resizeBilinear, stepSize, toLayout, type FloatImage } from '../../src/core/data/preprocess';
 
 const gray = (h: number, w: number, vals: number[]): FloatImage => ({ height: h, width: w, channels: 1, data: Float32Array.from(vals) });
 const close = (a: ArrayLike<number>, b: number[]) => expect(Array.from(a).map((v) => Math.round(v * 1e5) / 1e5)).toEqual(b);
@@ -38,7 +29,11 @@ describe('resizeBilinear (OpenCV INTER_LINEAR, half-pixel centres)', () => {
 
 describe('centerCrop', () => {
   it('takes the centre, offset floor((in − out)/2)', () => {
-    const img = gray(4, 5, Array.from({ length: 20 }, (_, i) => i));
+    const img = gray(
+      4,
+      5,
+      Array.from({ length: 20 }, (_, i) => i),
+    );
     // top = 1, left = 1
     expect(Array.from(centerCrop(img, 2, 2).data)).toEqual([6, 7, 11, 12]);
     // top = 0 (floor 1/2), left = 2

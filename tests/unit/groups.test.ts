@@ -38,9 +38,15 @@ describe('quantizer placement', () => {
     const { placement } = analyse(m);
     const act = placement.quantizers.filter((q) => q.kind === 'activation');
     expect(act.map((q) => q.id)).toEqual(['a:r']);
-    expect(act[0].consumers).toEqual([{ node: 'c1', input: 0 }, { node: 'c2', input: 0 }]);
+    expect(act[0].consumers).toEqual([
+      { node: 'c1', input: 0 },
+      { node: 'c2', input: 0 },
+    ]);
     const w = placement.quantizers.filter((q) => q.kind === 'weight');
-    expect(w.map((q) => [q.id, q.axis, q.channels, q.levels])).toEqual([['w:w1', 0, 3, 255], ['w:w2', 0, 3, 255]]);
+    expect(w.map((q) => [q.id, q.axis, q.channels, q.levels])).toEqual([
+      ['w:w1', 0, 3, 255],
+      ['w:w2', 0, 3, 255],
+    ]);
   });
 
   it('propagates through MaxPool/Reshape and uses axis 1 for MatMul [K,N] and Gemm transB=0', () => {
@@ -50,7 +56,16 @@ describe('quantizer placement', () => {
       initializers: { wm: [16, 5], wg: [16, 6], shape: [2] },
       nodes: [
         { op: 'Relu', name: 'relu', inputs: ['x'], outputs: ['r'] },
-        { op: 'MaxPool', name: 'pool', inputs: ['r'], outputs: ['p'], attrs: [{ name: 'kernel_shape', type: 7, ints: [2, 2] }, { name: 'strides', type: 7, ints: [2, 2] }] },
+        {
+          op: 'MaxPool',
+          name: 'pool',
+          inputs: ['r'],
+          outputs: ['p'],
+          attrs: [
+            { name: 'kernel_shape', type: 7, ints: [2, 2] },
+            { name: 'strides', type: 7, ints: [2, 2] },
+          ],
+        },
         { op: 'Flatten', name: 'flat', inputs: ['p'], outputs: ['f'] },
         { op: 'MatMul', name: 'mm', inputs: ['f', 'wm'], outputs: ['y'] },
         { op: 'Gemm', name: 'gemm', inputs: ['x', 'wg'], outputs: ['z'], attrs: [intAttr('transB', 0)] },

@@ -4,9 +4,24 @@ import { QuantizeError } from '../../src/core/types';
 
 // 3 samples × 6 classes
 const logits = Float32Array.from([
-  0.1, 0.9, 0.3, 0.2, 0.0, -1, // top1 = 1; order 1,2,3,0,4,5
-  5, 5, 1, 2, 3, 4, // tie between 0 and 1 → top1 = 0; order 0,1,5,4,3,2
-  -3, -2, -1, -4, -5, -6, // top1 = 2; order 2,1,0,3,4,5
+  0.1,
+  0.9,
+  0.3,
+  0.2,
+  0.0,
+  -1, // top1 = 1; order 1,2,3,0,4,5
+  5,
+  5,
+  1,
+  2,
+  3,
+  4, // tie between 0 and 1 → top1 = 0; order 0,1,5,4,3,2
+  -3,
+  -2,
+  -1,
+  -4,
+  -5,
+  -6, // top1 = 2; order 2,1,0,3,4,5
 ]);
 
 describe('metric definitions', () => {

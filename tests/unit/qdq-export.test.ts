@@ -136,7 +136,9 @@ describe('QDQ export of a hand-built Conv/Add/Concat/MatMul/Gemm model', () => {
 
 describe('QDQ export of the fixture models', () => {
   const fixtures: [string, number[]][] = [
-    ['fmnist-cnn', [8, 1, 28, 28]], ['fmnist-resnet', [8, 1, 28, 28]], ['fmnist-mobilenet', [8, 1, 28, 28]],
+    ['fmnist-cnn', [8, 1, 28, 28]],
+    ['fmnist-resnet', [8, 1, 28, 28]],
+    ['fmnist-mobilenet', [8, 1, 28, 28]],
     ['ch_ppocr_mobile_v2.0_cls_infer', [4, 3, 48, 192]],
   ];
   for (const [file, dims] of fixtures) {
@@ -147,7 +149,14 @@ describe('QDQ export of the fixture models', () => {
       const specs = placement(m);
       const idx = new GraphIndex(m);
       const inName = idx.inputs[0];
-      const X = f32(dims, lcg(dims.reduce((a, b) => a * b, 1), 3, 1.5));
+      const X = f32(
+        dims,
+        lcg(
+          dims.reduce((a, b) => a * b, 1),
+          3,
+          1.5,
+        ),
+      );
       const params = await calibrate(r, m, specs, { [inName]: X });
       const enabled = new Set(specs.map((s) => s.id));
       const e = exportQdqModel(m, specs, params, enabled, {});
@@ -235,7 +244,9 @@ describe('opset conversion to 13', () => {
       { op: 'Scatter', name: 'scatter', in: ['X', 'sc_idx', 'sc_upd'], out: ['o_sc'], attrs: { axis: 3 } },
     ];
     const model = graph({
-      opset: 9, inputs: { X: X_DIMS }, nodes,
+      opset: 9,
+      inputs: { X: X_DIMS },
+      nodes,
       outputs: outs(nodes.flatMap((n) => n.out).filter((o) => o !== 'U' && o !== 'unused_mask')),
       inits: {
         scales: { dims: [4], data: [1, 1, 2, 2] },
@@ -245,16 +256,30 @@ describe('opset conversion to 13', () => {
     });
     for (const o of model.graph!.output!) if (o.name === 'o_topki') o.type!.tensorType!.elemType = 7;
     // Slice to the end with INT64_MAX, as exporters write it
-    model.graph!.node!.push(onnx.NodeProto.create({
-      name: 'slice_end', opType: 'Slice', input: ['X'], output: ['o_slice_end'],
-      attribute: [{ name: 'starts', type: AttrType.INTS, ints: [1] }, { name: 'ends', type: AttrType.INTS, ints: ['9223372036854775807' as unknown as number] }, { name: 'axes', type: AttrType.INTS, ints: [3] }],
-    }));
+    model.graph!.node!.push(
+      onnx.NodeProto.create({
+        name: 'slice_end',
+        opType: 'Slice',
+        input: ['X'],
+        output: ['o_slice_end'],
+        attribute: [
+          { name: 'starts', type: AttrType.INTS, ints: [1] },
+          { name: 'ends', type: AttrType.INTS, ints: ['9223372036854775807' as unknown as number] },
+          { name: 'axes', type: AttrType.INTS, ints: [3] },
+        ],
+      }),
+    );
     model.graph!.output!.push({ name: 'o_slice_end', type: { tensorType: { elemType: 1 } } });
     const converted = await sameAfterUpgrade(decodeModel(encodeModel(model)));
-    expect(converted).toEqual(expect.arrayContaining([
-      'clip (Clip): min/max attributes → inputs', 'sm (Softmax): coerced-2D semantics kept with Flatten/Reshape',
-      'up (Upsample): Upsample → Resize (asymmetric)', 'drop (Dropout): Dropout (inference) → Identity', 'scatter (Scatter): Scatter → ScatterElements',
-    ]));
+    expect(converted).toEqual(
+      expect.arrayContaining([
+        'clip (Clip): min/max attributes → inputs',
+        'sm (Softmax): coerced-2D semantics kept with Flatten/Reshape',
+        'up (Upsample): Upsample → Resize (asymmetric)',
+        'drop (Dropout): Dropout (inference) → Identity',
+        'scatter (Scatter): Scatter → ScatterElements',
+      ]),
+    );
   });
 
   it('opset 7: BatchNormalization spatial, Upsample scales attribute, Clip, Pad', async () => {
@@ -265,7 +290,11 @@ describe('opset conversion to 13', () => {
       { op: 'Pad', name: 'pad', in: ['X'], out: ['o_pad'], attrs: { pads: [0, 1, 0, 0, 0, 1, 0, 0] } },
     ];
     const model = graph({
-      opset: 7, ir: 3, inputs: { X: X_DIMS }, nodes, outputs: outs(['o_bn', 'o_up', 'o_clip', 'o_pad']),
+      opset: 7,
+      ir: 3,
+      inputs: { X: X_DIMS },
+      nodes,
+      outputs: outs(['o_bn', 'o_up', 'o_clip', 'o_pad']),
       inits: { g: { dims: [3], data: [1, 2, 0.5] }, b: { dims: [3], data: [0, 0.1, -0.2] }, mu: { dims: [3], data: [0.1, 0, 0.3] }, var: { dims: [3], data: [1, 0.5, 2] } },
     });
     // IR 3 lists initializers as graph inputs
@@ -283,7 +312,10 @@ describe('opset conversion to 13', () => {
       { op: 'Softmax', name: 'sm', in: ['X'], out: ['o_sm'], attrs: { axis: 2 } },
     ];
     const model = graph({
-      opset: 10, inputs: { X: X_DIMS }, nodes, outputs: outs(['o_down', 'o_upn', 'o_upl', 'o_slice', 'o_sm']),
+      opset: 10,
+      inputs: { X: X_DIMS },
+      nodes,
+      outputs: outs(['o_down', 'o_upn', 'o_upl', 'o_slice', 'o_sm']),
       inits: { sd: { dims: [4], data: [1, 1, 0.5, 0.5] }, su: { dims: [4], data: [1, 1, 1.5, 2.5] }, su2: { dims: [4], data: [1, 1, 2, 2] }, st: i64([1, 1]), en: i64([2, 3]) },
     });
     const converted = await sameAfterUpgrade(model);
@@ -300,7 +332,10 @@ describe('opset conversion to 13', () => {
       { op: 'Resize', name: 'rs', in: ['X', 'roi', 'nosc', 'sizes'], out: ['o_rs'], attrs: { mode: 'linear', coordinate_transformation_mode: 'align_corners' } },
     ];
     const model = graph({
-      opset: 11, inputs: { X: X_DIMS }, nodes, outputs: outs(['o_sm', 'o_sq', 'o_s1', 'o_s2', 'o_rsum', 'o_rs']),
+      opset: 11,
+      inputs: { X: X_DIMS },
+      nodes,
+      outputs: outs(['o_sm', 'o_sq', 'o_s1', 'o_s2', 'o_rsum', 'o_rs']),
       inits: { roi: { dims: [0], data: [] }, nosc: { dims: [0], data: [] }, sizes: i64([2, 3, 7, 5]) },
     });
     const converted = await sameAfterUpgrade(model);
@@ -309,7 +344,15 @@ describe('opset conversion to 13', () => {
 
   it('opset 12: Constant value_ints with INT64_MAX (a Slice to the end) survives normalisation', async () => {
     const nodes = [
-      { proto: { name: 'cmax', opType: 'Constant', input: [], output: ['en_max'], attribute: [{ name: 'value_ints', type: AttrType.INTS, ints: ['9223372036854775807' as unknown as number] }] } },
+      {
+        proto: {
+          name: 'cmax',
+          opType: 'Constant',
+          input: [],
+          output: ['en_max'],
+          attribute: [{ name: 'value_ints', type: AttrType.INTS, ints: ['9223372036854775807' as unknown as number] }],
+        },
+      },
       { op: 'Slice', name: 'slice_max', in: ['X', 'st1', 'en_max', 'ax3'], out: ['o_slice_max'] },
       { op: 'Softmax', name: 'sm', in: ['o_slice_max'], out: ['o_sm'], attrs: { axis: 1 } },
     ];
@@ -320,13 +363,17 @@ describe('opset conversion to 13', () => {
 
   it('refuses what it cannot convert, naming the node and the op', () => {
     const bn = graph({
-      opset: 7, inputs: { X: X_DIMS }, outputs: { Y: X_DIMS },
+      opset: 7,
+      inputs: { X: X_DIMS },
+      outputs: { Y: X_DIMS },
       inits: { g: { dims: [3], data: [1, 1, 1] }, b: { dims: [3], data: [0, 0, 0] }, mu: { dims: [3], data: [0, 0, 0] }, var: { dims: [3], data: [1, 1, 1] } },
       nodes: [{ op: 'BatchNormalization', name: 'bn0', in: ['X', 'g', 'b', 'mu', 'var'], out: ['Y'], attrs: { spatial: 0 } }],
     });
     expect(() => upgradeOpset(bn)).toThrow(/node 'bn0' \(BatchNormalization\).*spatial=0/);
     const drop = graph({
-      opset: 9, inputs: { X: X_DIMS }, outputs: { Y: X_DIMS, M: X_DIMS },
+      opset: 9,
+      inputs: { X: X_DIMS },
+      outputs: { Y: X_DIMS, M: X_DIMS },
       nodes: [{ op: 'Dropout', name: 'd0', in: ['X'], out: ['Y', 'M'] }],
     });
     expect(() => upgradeOpset(drop)).toThrow(/node 'd0' \(Dropout\).*mask output 'M' is used/);
@@ -334,7 +381,9 @@ describe('opset conversion to 13', () => {
     expect(() => upgradeOpset(scaler)).toThrow(QuantizeError);
     expect(() => upgradeOpset(scaler)).toThrow(/node 'is0' \(ImageScaler\)/);
     const rs = graph({
-      opset: 10, inputs: { X: X_DIMS }, outputs: { Y: undefined },
+      opset: 10,
+      inputs: { X: X_DIMS },
+      outputs: { Y: undefined },
       nodes: [{ op: 'Resize', name: 'r0', in: ['X', 'S'], out: ['Y'], attrs: { mode: 'nearest' } }],
       inits: {},
     });
@@ -388,14 +437,17 @@ describe('verifyModel', () => {
     expect(errs(m)).toMatch(/initializer 'W1': 576 bytes of raw data for 96 elements/);
   });
   it('checks Q/DQ scale and zero-point shapes against axis and opset', () => {
-    const qdq = (scale: number[], zp: number[], axis: number, opset = 13, zpType: 'int8' | 'uint8' = 'int8') => graph({
-      opset, inputs: { X: [2, 3, 4] }, outputs: { Y: [2, 3, 4] },
-      inits: { s: { dims: scale.length === 1 ? [] : [scale.length], data: scale }, z: { dims: zp.length === 1 ? [] : [zp.length], data: zp, type: zpType } },
-      nodes: [
-        { op: 'QuantizeLinear', name: 'q', in: ['X', 's', 'z'], out: ['Q'], attrs: { axis } },
-        { op: 'DequantizeLinear', name: 'dq', in: ['Q', 's', 'z'], out: ['Y'], attrs: { axis } },
-      ],
-    });
+    const qdq = (scale: number[], zp: number[], axis: number, opset = 13, zpType: 'int8' | 'uint8' = 'int8') =>
+      graph({
+        opset,
+        inputs: { X: [2, 3, 4] },
+        outputs: { Y: [2, 3, 4] },
+        inits: { s: { dims: scale.length === 1 ? [] : [scale.length], data: scale }, z: { dims: zp.length === 1 ? [] : [zp.length], data: zp, type: zpType } },
+        nodes: [
+          { op: 'QuantizeLinear', name: 'q', in: ['X', 's', 'z'], out: ['Q'], attrs: { axis } },
+          { op: 'DequantizeLinear', name: 'dq', in: ['Q', 's', 'z'], out: ['Y'], attrs: { axis } },
+        ],
+      });
     expect(errs(qdq([0.1], [0], 1))).toBe('');
     expect(errs(qdq([0.1, 0.2, 0.3], [0, 0, 0], 1))).toBe('');
     expect(errs(qdq([0.1, 0.2, 0.3, 0.4], [0, 0, 0, 0], 1))).toMatch(/node 'q' \(QuantizeLinear\): scale 's' has 4 values but input 'X' has 3 along axis 1/);
@@ -405,4 +457,3 @@ describe('verifyModel', () => {
     expect(errs(qdq([0.1, 0.2, 0.3], [0, 0, 0], 5))).toMatch(/axis 5 is out of range/);
   });
 });
-

@@ -1,8 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import {
-  activationParams, asymmetricActivationParams, asymmetricWeightParams, fakeQuantize, fixZeroFiltersAsymmetric,
-  paramsFromRange, quantizeToInt, roundHalfEven, symmetricActivationParams, symmetricWeightParams, tuneRange,
-  unifyParams, unifyRanges, weightParams,
+  activationParams,
+  asymmetricActivationParams,
+  asymmetricWeightParams,
+  fakeQuantize,
+  fixZeroFiltersAsymmetric,
+  paramsFromRange,
+  quantizeToInt,
+  roundHalfEven,
+  symmetricActivationParams,
+  symmetricWeightParams,
+  tuneRange,
+  unifyParams,
+  unifyRanges,
+  weightParams,
 } from '../../src/core/quant/ranges';
 import type { QuantizerParams } from '../../src/core/types';
 
@@ -24,8 +35,7 @@ function expectConsistent(p: QuantizerParams) {
 
 describe('roundHalfEven', () => {
   it('rounds ties to even, like np.round and QuantizeLinear', () => {
-    expect([0.5, 1.5, 2.5, 3.5, -0.5, -1.5, -2.5, -3.5, 2.4999, 2.5001].map(roundHalfEven))
-      .toEqual([0, 2, 2, 4, 0, -2, -2, -4, 2, 3]);
+    expect([0.5, 1.5, 2.5, 3.5, -0.5, -1.5, -2.5, -3.5, 2.4999, 2.5001].map(roundHalfEven)).toEqual([0, 2, 2, 4, 0, -2, -2, -4, 2, 3]);
   });
 });
 
@@ -143,7 +153,7 @@ describe('asymmetric ranges (fix_zero_filters_asymmetric, clamp, tune_range)', (
 
   it('every grid contains the original range and has an integer zero point (random ranges)', () => {
     let seed = 7;
-    const rnd = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    const rnd = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
     for (let t = 0; t < 2000; t++) {
       const lo = -rnd() * 10 ** (rnd() * 6 - 3);
       const hi = rnd() * 10 ** (rnd() * 6 - 3);
@@ -156,7 +166,7 @@ describe('asymmetric ranges (fix_zero_filters_asymmetric, clamp, tune_range)', (
       } else {
         // zero level 0 (or 255): POT's tune_range leaves [lo, hi] as is, with zero off the grid;
         // the integer grid puts that border on 0, less than half a step away
-        const halfStep = (0.5 * (hi - lo) / 255) * (1 + 1e-6);
+        const halfStep = ((0.5 * (hi - lo)) / 255) * (1 + 1e-6);
         expect(p.low[0]).toBeLessThanOrEqual(lo + halfStep);
         expect(p.high[0]).toBeGreaterThanOrEqual(hi - halfStep);
       }
@@ -212,10 +222,19 @@ describe('weights', () => {
 
 describe('Concat unification', () => {
   it('unifyRanges: element-wise min of lows, max of highs, broadcasting length 1', () => {
-    const u = unifyRanges([{ low: [-1], high: [2] }, { low: [-3], high: [1] }]);
+    const u = unifyRanges([
+      { low: [-1], high: [2] },
+      { low: [-3], high: [1] },
+    ]);
     expect([arr(u.low), arr(u.high)]).toEqual([[-3], [2]]);
-    const v = unifyRanges([{ low: [-1, -2], high: [1, 1] }, { low: [-1.5], high: [3] }]);
-    expect([arr(v.low), arr(v.high)]).toEqual([[-1.5, -2], [3, 3]]);
+    const v = unifyRanges([
+      { low: [-1, -2], high: [1, 1] },
+      { low: [-1.5], high: [3] },
+    ]);
+    expect([arr(v.low), arr(v.high)]).toEqual([
+      [-1.5, -2],
+      [3, 3],
+    ]);
   });
 
   it('signed inputs keep the widest signed grid; unsigned the widest unsigned grid', () => {
@@ -283,8 +302,13 @@ describe('fakeQuantize / quantizeToInt (QuantizeLinear → DequantizeLinear)', (
     expect(x / s).toBeLessThan(3.5);
     expect(f(x / s)).toBe(3.5);
     const p: QuantizerParams = {
-      scale: new Float32Array([s]), zeroPoint: new Int32Array([0]), qmin: -128, qmax: 127, dtype: 'int8',
-      low: new Float32Array([f(-128 * s)]), high: new Float32Array([f(127 * s)]),
+      scale: new Float32Array([s]),
+      zeroPoint: new Int32Array([0]),
+      qmin: -128,
+      qmax: 127,
+      dtype: 'int8',
+      low: new Float32Array([f(-128 * s)]),
+      high: new Float32Array([f(127 * s)]),
     };
     expect(quantizeToInt(new Float32Array([x]), [1], p)[0]).toBe(4);
     expect(fakeQuantize(new Float32Array([x]), [1], p)[0]).toBe(f(4 * s));

@@ -74,9 +74,7 @@ describe('a custom ranker through AaqOptions.ranker', () => {
       async rank({ groups, onStart, onGroup }) {
         calls.rank++;
         onStart?.(0);
-        const entries: RankedGroup[] = groups
-          .map((group) => ({ group, score: 1 - Number(group.id.slice(3)) / 10, bound: true }))
-          .sort((a, b) => b.score - a.score);
+        const entries: RankedGroup[] = groups.map((group) => ({ group, score: 1 - Number(group.id.slice(3)) / 10, bound: true })).sort((a, b) => b.score - a.score);
         onGroup?.(groups.length, groups.length);
         return deepFreeze({ subset: [], entries });
       },
@@ -101,7 +99,10 @@ describe('a custom ranker through AaqOptions.ranker', () => {
     const pot = await runAccuracyAware(new FakeBackend(spec), params);
     expect(pot.history.map((h) => h.group)).toEqual([gid(3), gid(2), gid(1), gid(0)]);
     expect(r.history.map((h) => [h.group, h.accepted, h.reranked])).toEqual([
-      [gid(0), true, false], [gid(1), true, false], [gid(2), true, false], [gid(3), true, false],
+      [gid(0), true, false],
+      [gid(1), true, false],
+      [gid(2), true, false],
+      [gid(3), true, false],
     ]);
     expect(r.status).toBe('met');
     expect(r.reverted.map((x) => x.group)).toEqual([gid(0), gid(1), gid(2), gid(3)]);
@@ -115,10 +116,7 @@ describe('a custom ranker through AaqOptions.ranker', () => {
     const last = snaps.at(-1)!;
     expect(last.rankings[0].scores).toEqual(ids.map((g, i) => ({ group: g, score: 1 - i / 10, bound: true })));
     expect(last.finishedScores).toEqual(ids.slice(0, 4).map((g, i) => ({ ranking: 0, group: g, score: (1 - i / 10) / 100 })));
-    expect(r.rankings[0].scores).toEqual([
-      { group: gid(4), score: 0.6, bound: true },
-      ...ids.slice(0, 4).map((g, i) => ({ group: g, score: (1 - i / 10) / 100 })),
-    ]);
+    expect(r.rankings[0].scores).toEqual([{ group: gid(4), score: 0.6, bound: true }, ...ids.slice(0, 4).map((g, i) => ({ group: g, score: (1 - i / 10) / 100 }))]);
     expect(reportedRankings(last)).toEqual(r.rankings);
     expectRecordsUnchanged(snaps);
   });

@@ -52,16 +52,41 @@ describe('buildRunReport', () => {
   it('builds a DefaultQuantization report with the documented fields', () => {
     const r = buildRunReport(input());
     expect(Object.keys(r)).toEqual([
-      'tool', 'version', 'algorithm', 'model', 'data', 'engine', 'params', 'seed', 'baseline', 'quantized', 'final', 'drop',
-      'label_free', 'groups_total', 'reverted', 'layers', 'quantizers', 'counts', 'timings', 'warnings',
+      'tool',
+      'version',
+      'algorithm',
+      'model',
+      'data',
+      'engine',
+      'params',
+      'seed',
+      'baseline',
+      'quantized',
+      'final',
+      'drop',
+      'label_free',
+      'groups_total',
+      'reverted',
+      'layers',
+      'quantizers',
+      'counts',
+      'timings',
+      'warnings',
     ]);
     expect(r).toMatchObject({
-      tool: 'aaq-studio', version: AAQ_VERSION, algorithm: 'DefaultQuantization',
+      tool: 'aaq-studio',
+      version: AAQ_VERSION,
+      algorithm: 'DefaultQuantization',
       model: { name: 'cnn.onnx', path: '/models/cnn.onnx', fingerprint: 'm-fp', bytes: 4096, quantized_bytes: 1024 },
       data: { fingerprint: 'd-fp', size: 16 },
       engine: { backend: 'native', label: 'onnxruntime-node (CPU)', mode: 'switchable' },
-      seed: 7, baseline: { metrics: { acc: 0.9 } }, final: { metrics: { acc: 0.85 } }, drop: { acc: 0.05 },
-      label_free: false, groups_total: 3, reverted: [],
+      seed: 7,
+      baseline: { metrics: { acc: 0.9 } },
+      final: { metrics: { acc: 0.85 } },
+      drop: { acc: 0.05 },
+      label_free: false,
+      groups_total: 3,
+      reverted: [],
       quantizers: { total: 4, enabled: 2 },
       counts: { inferences: 100, sessions: 3 },
       timings: { statistics: 5, export: 2, total: 123 },
@@ -73,7 +98,7 @@ describe('buildRunReport', () => {
     expect(summaryText(r)).toContain('DefaultQuantization on cnn.onnx (16 samples, native, switchable)');
   });
 
-  it('prefers the config\'s model_name and adds the prior counts of a resumed run', () => {
+  it("prefers the config's model_name and adds the prior counts of a resumed run", () => {
     const r = buildRunReport(input({ setup: fakeSetup('DefaultQuantization', 'fmnist'), priorCounts: { inferences: 50, sessions: 2 } }));
     expect(r.model.name).toBe('fmnist');
     expect(r.counts).toEqual({ inferences: 150, sessions: 5 });
@@ -81,11 +106,27 @@ describe('buildRunReport', () => {
 
   it('folds an AAQ result in: reverted groups, layer precisions, and the rest under `aaq`', () => {
     const aaq = {
-      ...metrics, state, thresholds: {}, metrics: [], groupsTotal: 5, quantizedOpsTotal: 3,
+      ...metrics,
+      state,
+      thresholds: {},
+      metrics: [],
+      groupsTotal: 5,
+      quantizedOpsTotal: 3,
       reverted: [{ group: 'g1', ops: ['conv2'], extra: 1 }],
-      history: [{ iteration: 1, accepted: true, ops: ['conv2'] }, { iteration: 2, accepted: false, ops: ['fc'] }],
-      rankings: [], messages: ['m'], status: 'met', options: { return_best: false, exclude_rolled_back: false },
-      selected: { source: 'iteration', iteration: 1, best: false }, mixed: null, tuning: null, diffSubsetSize: 16, labelFree: false, savings: {},
+      history: [
+        { iteration: 1, accepted: true, ops: ['conv2'] },
+        { iteration: 2, accepted: false, ops: ['fc'] },
+      ],
+      rankings: [],
+      messages: ['m'],
+      status: 'met',
+      options: { return_best: false, exclude_rolled_back: false },
+      selected: { source: 'iteration', iteration: 1, best: false },
+      mixed: null,
+      tuning: null,
+      diffSubsetSize: 16,
+      labelFree: false,
+      savings: {},
     } as unknown as AaqResult;
     const r = buildRunReport(input({ setup: fakeSetup('AccuracyAwareQuantization'), backend: fakeBackend(['conv1', 'fc']), aaq }));
     expect(r.groups_total).toBe(5);

@@ -1,8 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { TensorStatsCollector } from '../../src/core/quant/statistics';
 import {
-  activationEstimator, aggregateEstimator, clippingOptions, aggregateMatrix, hodgesLehmann, medianSorted, noOutliers,
-  quantileSorted, sampleStatFor, sampleStatsFor, weightEstimator,
+  activationEstimator,
+  aggregateEstimator,
+  clippingOptions,
+  aggregateMatrix,
+  hodgesLehmann,
+  medianSorted,
+  noOutliers,
+  quantileSorted,
+  sampleStatFor,
+  sampleStatsFor,
+  weightEstimator,
 } from '../../src/core/quant/estimators';
 import { symmetricActivationParams } from '../../src/core/quant/ranges';
 import { QuantizeError } from '../../src/core/types';
@@ -52,7 +61,7 @@ describe('aggregators', () => {
 
   it('hl_estimator matches brute force on random data with ties', () => {
     let seed = 12345;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (const n of [2, 5, 50, 51]) {
       const x = Array.from({ length: n }, () => Math.round(rnd() * 20) / 4 - 2);
       const sums: number[] = [];
@@ -125,22 +134,18 @@ describe('range estimator resolution (POT range_estimator.py)', () => {
     const e = activationEstimator({ range_estimator: { max: { aggregator: 'max', clipping_value: 6 } } }, 'pertensor', 'symmetric');
     expect(e.max).toEqual({ type: 'abs_max', aggregator: 'max', clipping_value: 6, granularity: 'pertensor' });
     expect(clippingOptions(e)).toEqual({ clipMax: 6 });
-    const r = activationEstimator(
-      { range_estimator: { preset: 'quantile' }, activations: { range_estimator: { max: { aggregator: 'median' } } } },
-      'pertensor', 'asymmetric');
+    const r = activationEstimator({ range_estimator: { preset: 'quantile' }, activations: { range_estimator: { max: { aggregator: 'median' } } } }, 'pertensor', 'asymmetric');
     expect(r.max).toEqual({ type: 'max', aggregator: 'median', granularity: 'pertensor' });
     // switching the type to quantile without outlier_prob gets POT's default 1e-4
     const t = activationEstimator({ range_estimator: { min: { type: 'quantile' } } }, 'pertensor', 'asymmetric');
     expect(t.min.outlier_prob).toBe(1e-4);
-    expect(() => activationEstimator({ range_estimator: { max: { aggregator: 'avg' as never } } }, 'pertensor', 'symmetric'))
-      .toThrow(QuantizeError);
+    expect(() => activationEstimator({ range_estimator: { max: { aggregator: 'avg' as never } } }, 'pertensor', 'symmetric')).toThrow(QuantizeError);
   });
 
   it('weights: abs_max (sym) or min/max (asym); quantile preset uses (abs_)quantile', () => {
     expect(weightEstimator(base, 'symmetric')).toEqual({ max: { type: 'abs_max' } });
     expect(weightEstimator(base, 'asymmetric')).toEqual({ min: { type: 'min' }, max: { type: 'max' } });
-    expect(weightEstimator({ range_estimator: { preset: 'quantile' } }, 'symmetric'))
-      .toEqual({ max: { type: 'abs_quantile', outlier_prob: 1e-4 } });
+    expect(weightEstimator({ range_estimator: { preset: 'quantile' } }, 'symmetric')).toEqual({ max: { type: 'abs_quantile', outlier_prob: 1e-4 } });
   });
 });
 
@@ -176,7 +181,11 @@ describe('TensorStatsCollector', () => {
   it('quantile per sample with linear interpolation (abs_quantile on |x|)', () => {
     const c = new TensorStatsCollector({
       granularity: 'pertensor',
-      stats: [{ type: 'quantile', q: 0.9 }, { type: 'abs_quantile', q: 0.9 }, { type: 'quantile', q: 1e-4 }],
+      stats: [
+        { type: 'quantile', q: 0.9 },
+        { type: 'abs_quantile', q: 0.9 },
+        { type: 'quantile', q: 1e-4 },
+      ],
     });
     // one sample [−10, 1, 2, 3, 0]: sorted [−10,0,1,2,3], q0.9 → index 3.6 → 2 + 0.6 = 2.6
     // |x| sorted [0,1,2,3,10] → 3 + 0.6·7 = 7.2 ; q1e-4 → −10 + 4e-4·10 = −9.996

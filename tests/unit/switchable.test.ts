@@ -101,11 +101,15 @@ describe('switchable graph on a hand-built Conv/Add/Concat/MatMul/Gemm model', (
 
 describe('fake quantization equals the JavaScript reference of QuantizeLinear→DequantizeLinear', () => {
   // Y = X + 0 with a quantizer on X: the output is fq(X) itself.
-  const ident = (dims: number[], opset: number) => graph({
-    inputs: { X: dims }, outputs: { Y: dims }, opset, ir: opset < 9 ? 3 : 7,
-    inits: { Z: { dims: [1], data: [0] } },
-    nodes: [{ op: 'Add', name: 'add', in: ['X', 'Z'], out: ['Y'] }],
-  });
+  const ident = (dims: number[], opset: number) =>
+    graph({
+      inputs: { X: dims },
+      outputs: { Y: dims },
+      opset,
+      ir: opset < 9 ? 3 : 7,
+      inits: { Z: { dims: [1], data: [0] } },
+      nodes: [{ op: 'Add', name: 'add', in: ['X', 'Z'], out: ['Y'] }],
+    });
   const dims = [2, 3, 4, 5];
   const n = 120;
   // ties (odd multiples of half a step), saturation, random values, zeros of both signs
@@ -135,7 +139,15 @@ describe('fake quantization equals the JavaScript reference of QuantizeLinear→
           const ref = fakeQuantize(x, dims, p, extra.axis ?? 1);
           expect(diff(out.Y, f32(dims, ref))).toEqual({ neq: 0, maxAbs: 0 });
           const off = await r.runModel(sw, { X: f32(dims, x), ...makeFeeds(layout, new Set(), {}, {}) });
-          expect(diff(off.Y, f32(dims, Float32Array.from(x, (v) => v + 0)))).toEqual({ neq: 0, maxAbs: 0 });
+          expect(
+            diff(
+              off.Y,
+              f32(
+                dims,
+                Float32Array.from(x, (v) => v + 0),
+              ),
+            ),
+          ).toEqual({ neq: 0, maxAbs: 0 });
         });
       }
     }
@@ -144,7 +156,9 @@ describe('fake quantization equals the JavaScript reference of QuantizeLinear→
 
 describe('fixture models: all off equals FP32 bit for bit', () => {
   const fixtures: [string, number[]][] = [
-    ['fmnist-cnn', [4, 1, 28, 28]], ['fmnist-resnet', [4, 1, 28, 28]], ['fmnist-mobilenet', [4, 1, 28, 28]],
+    ['fmnist-cnn', [4, 1, 28, 28]],
+    ['fmnist-resnet', [4, 1, 28, 28]],
+    ['fmnist-mobilenet', [4, 1, 28, 28]],
     ['ch_ppocr_mobile_v2.0_cls_infer', [2, 3, 48, 192]],
   ];
   for (const [file, dims] of fixtures) {
@@ -154,9 +168,18 @@ describe('fixture models: all off equals FP32 bit for bit', () => {
         const m = normalizeModel(decodeModel(readFileSync(`tests/fixtures/models/${file}.onnx`), file), file).model;
         const specs = placement(m);
         const idx = new GraphIndex(m);
-        const overridable = [...new Set(specs.filter((s) => s.kind === 'weight').flatMap((s) => [s.tensor, ...s.consumers.map((c) => idx.nodes[idx.nodeByName.get(c.node)!].input?.[2] ?? '')]))].filter((t) => idx.isConstant(t));
+        const overridable = [
+          ...new Set(specs.filter((s) => s.kind === 'weight').flatMap((s) => [s.tensor, ...s.consumers.map((c) => idx.nodes[idx.nodeByName.get(c.node)!].input?.[2] ?? '')])),
+        ].filter((t) => idx.isConstant(t));
         const inName = idx.inputs[0];
-        const X = f32(dims, lcg(dims.reduce((a, b) => a * b, 1), 5, 2));
+        const X = f32(
+          dims,
+          lcg(
+            dims.reduce((a, b) => a * b, 1),
+            5,
+            2,
+          ),
+        );
         const ref = await r.runModel(m, { [inName]: X });
         for (const flavor of FLAVORS) {
           const { model: sw, layout } = buildSwitchableModel(m, specs, { flavor, overridable });
@@ -172,9 +195,17 @@ describe('fixture models: all off equals FP32 bit for bit', () => {
 describe('clear errors', () => {
   const { model, specs } = composite();
   it('per-channel quantizer whose channel count cannot be told', () => {
-    const m = graph({ inputs: { X: [-1, -1] }, outputs: { Y: [-1, -1] }, nodes: [{ op: 'Relu', name: 'r', in: ['X'], out: ['R'] }, { op: 'Relu', name: 'r2', in: ['R'], out: ['Y'] }] });
-    expect(() => buildSwitchableModel(m, [act('R', [['r2', 0]], { granularity: 'perchannel', axis: 1 })], { flavor: 'float', overridable: [] }))
-      .toThrow(/cannot tell how many channels tensor 'R' has/);
+    const m = graph({
+      inputs: { X: [-1, -1] },
+      outputs: { Y: [-1, -1] },
+      nodes: [
+        { op: 'Relu', name: 'r', in: ['X'], out: ['R'] },
+        { op: 'Relu', name: 'r2', in: ['R'], out: ['Y'] },
+      ],
+    });
+    expect(() => buildSwitchableModel(m, [act('R', [['r2', 0]], { granularity: 'perchannel', axis: 1 })], { flavor: 'float', overridable: [] })).toThrow(
+      /cannot tell how many channels tensor 'R' has/,
+    );
   });
   it('a consumer that does not read the tensor', () => {
     expect(() => buildSwitchableModel(model, [act('X', [['mm', 0]])], { flavor: 'qdq', overridable: [] })).toThrow(/input 0 of node 'mm' is 'F', not 'X'/);

@@ -57,12 +57,44 @@ const AGGREGATORS = ['', 'mean', 'max', 'min', 'median', 'mean_no_outliers', 'me
 function overrideFields(kind: 'activations' | 'weights'): ParamField[] {
   const what = kind === 'activations' ? 'activation' : 'weight';
   return [
-    { key: `${kind}.mode`, kind: 'select', options: ['', 'symmetric', 'asymmetric'], defaultText: 'from preset', help: `Force symmetric or asymmetric ${what} quantizers, whatever the preset says.` },
-    { key: `${kind}.granularity`, kind: 'select', options: ['', 'pertensor', 'perchannel'], defaultText: kind === 'weights' ? 'perchannel' : 'pertensor', help: `One scale for the whole tensor, or one per channel${kind === 'weights' ? ' (output channel of the weights)' : ''}.` },
-    { key: `${kind}.range_estimator.preset`, kind: 'select', options: ['', 'default', 'quantile'], defaultText: 'default', help: `Range estimator for ${what}s only (overrides the one above).` },
+    {
+      key: `${kind}.mode`,
+      kind: 'select',
+      options: ['', 'symmetric', 'asymmetric'],
+      defaultText: 'from preset',
+      help: `Force symmetric or asymmetric ${what} quantizers, whatever the preset says.`,
+    },
+    {
+      key: `${kind}.granularity`,
+      kind: 'select',
+      options: ['', 'pertensor', 'perchannel'],
+      defaultText: kind === 'weights' ? 'perchannel' : 'pertensor',
+      help: `One scale for the whole tensor, or one per channel${kind === 'weights' ? ' (output channel of the weights)' : ''}.`,
+    },
+    {
+      key: `${kind}.range_estimator.preset`,
+      kind: 'select',
+      options: ['', 'default', 'quantile'],
+      defaultText: 'default',
+      help: `Range estimator for ${what}s only (overrides the one above).`,
+    },
     { key: `${kind}.range_estimator.max.type`, kind: 'select', options: ESTIMATOR_TYPES, defaultText: 'from preset', help: `Statistic for the upper end of each ${what} range.` },
-    { key: `${kind}.range_estimator.max.aggregator`, kind: 'select', options: AGGREGATORS, defaultText: 'from preset', help: 'How per-sample statistics are combined into one range.' },
-    { key: `${kind}.range_estimator.max.outlier_prob`, kind: 'number', min: 0, max: 0.999, step: 0.0001, defaultText: 'unset', help: 'Share of extreme values ignored by the quantile statistics.' },
+    {
+      key: `${kind}.range_estimator.max.aggregator`,
+      kind: 'select',
+      options: AGGREGATORS,
+      defaultText: 'from preset',
+      help: 'How per-sample statistics are combined into one range.',
+    },
+    {
+      key: `${kind}.range_estimator.max.outlier_prob`,
+      kind: 'number',
+      min: 0,
+      max: 0.999,
+      step: 0.0001,
+      defaultText: 'unset',
+      help: 'Share of extreme values ignored by the quantile statistics.',
+    },
   ];
 }
 
@@ -75,13 +107,30 @@ export const SECTIONS: ParamSection[] = [
     fields: [
       { key: 'maximal_drop', kind: 'number', min: 0, max: 1, step: 0.001, help: 'Largest metric drop you accept compared with FP32 (0.01 = one percentage point when absolute).' },
       { key: 'drop_type', kind: 'select', options: ['absolute', 'relative'], help: 'absolute: FP32 − INT8; relative: (FP32 − INT8) / FP32.' },
-      { key: 'ranking_subset_size', kind: 'nullable-int', min: 1, nullText: 'min(N, 300)', help: 'Samples used to rank layers: those INT8 hurts most. Smaller is faster, noisier.' },
+      {
+        key: 'ranking_subset_size',
+        kind: 'nullable-int',
+        min: 1,
+        nullText: 'min(N, 300)',
+        help: 'Samples used to rank layers: those INT8 hurts most. Smaller is faster, noisier.',
+      },
       { key: 'max_iter_num', kind: 'nullable-int', min: 1, nullText: 'no limit', help: 'Most revert iterations before giving up.' },
       { key: 'use_prev_if_drop_increase', kind: 'bool', help: 'Undo a revert that made the drop worse and re-rank.' },
       { key: 'convert_to_mixed_preset', kind: 'bool', help: 'First try the mixed preset (asymmetric activations) when the drop is too large.' },
       { key: 'tune_hyperparams', kind: 'bool', help: 'Before reverting, try other range estimators on the hardest samples (slower).' },
-      { key: 'metric_subset_ratio', kind: 'number', min: 0.01, max: 1, step: 0.05, help: 'Share of samples kept for per-sample comparison when baseline values are given in metrics.' },
-      { key: 'annotation_free', kind: 'bool', help: `POT option for unlabelled data; here pick ${labelFree.length ? `the ${labelFree.join(' or ')} metric` : 'labelled data'} instead.` },
+      {
+        key: 'metric_subset_ratio',
+        kind: 'number',
+        min: 0.01,
+        max: 1,
+        step: 0.05,
+        help: 'Share of samples kept for per-sample comparison when baseline values are given in metrics.',
+      },
+      {
+        key: 'annotation_free',
+        kind: 'bool',
+        help: `POT option for unlabelled data; here pick ${labelFree.length ? `the ${labelFree.join(' or ')} metric` : 'labelled data'} instead.`,
+      },
       { key: 'base_algorithm', kind: 'select', options: ['DefaultQuantization'], help: 'The quantization the search starts from (POT only has this one).' },
       { key: 'return_best', kind: 'bool', help: 'Fix of a POT flaw: return the best model seen, not the last one tried.' },
       { key: 'exclude_rolled_back', kind: 'bool', help: 'Fix of a POT flaw: never rank again a group whose revert was undone.' },
@@ -90,13 +139,30 @@ export const SECTIONS: ParamSection[] = [
   {
     id: 'savings',
     title: "Work savings (exact; off = POT's schedule)",
-    blurb: "Ways to evaluate less for the same decisions: none changes which groups are reverted or the final metrics, only the cost. Turn one off to get POT's evaluation schedule back.",
+    blurb:
+      "Ways to evaluate less for the same decisions: none changes which groups are reverted or the final metrics, only the cost. Turn one off to get POT's evaluation schedule back.",
     aaqOnly: true,
     fields: [
-      { key: 'reuse_evaluations', kind: 'bool', help: "Reuse per-sample values already computed for the same model: a ranking candidate's serve the iteration that reverts it, a rolled-back model's serve the re-ranking." },
-      { key: 'early_stop', kind: 'bool', help: "Stop an iteration's pass over the data once the decision is certain whatever the remaining samples give (finished later only if an exact value is needed)." },
-      { key: 'lazy_ranking', kind: 'bool', help: "Rank with upper bounds: score each group on the ranking samples that can still improve, and finish its score only when it reaches the top of the list." },
-      { key: 'prefix_cache', kind: 'bool', help: "Cache the network's unchanged prefix while ranking: a candidate's samples resume from cached activations just before its reverted group (bit-exact)." },
+      {
+        key: 'reuse_evaluations',
+        kind: 'bool',
+        help: "Reuse per-sample values already computed for the same model: a ranking candidate's serve the iteration that reverts it, a rolled-back model's serve the re-ranking.",
+      },
+      {
+        key: 'early_stop',
+        kind: 'bool',
+        help: "Stop an iteration's pass over the data once the decision is certain whatever the remaining samples give (finished later only if an exact value is needed).",
+      },
+      {
+        key: 'lazy_ranking',
+        kind: 'bool',
+        help: 'Rank with upper bounds: score each group on the ranking samples that can still improve, and finish its score only when it reaches the top of the list.',
+      },
+      {
+        key: 'prefix_cache',
+        kind: 'bool',
+        help: "Cache the network's unchanged prefix while ranking: a candidate's samples resume from cached activations just before its reverted group (bit-exact).",
+      },
     ],
   },
   {
@@ -104,10 +170,26 @@ export const SECTIONS: ParamSection[] = [
     title: 'Default quantization',
     blurb: 'DefaultQuantization places quantizers by the hardware rules, measures activation ranges on a few samples and corrects biases.',
     fields: [
-      { key: 'preset', kind: 'select', options: ['performance', 'mixed', 'accuracy'], help: 'performance: symmetric weights and activations; mixed: asymmetric activations; accuracy: asymmetric both.' },
+      {
+        key: 'preset',
+        kind: 'select',
+        options: ['performance', 'mixed', 'accuracy'],
+        help: 'performance: symmetric weights and activations; mixed: asymmetric activations; accuracy: asymmetric both.',
+      },
       { key: 'stat_subset_size', kind: 'int', min: 1, help: 'Samples used to measure activation ranges (POT: the whole set; 300 as in NNCF).' },
-      { key: 'target_device', kind: 'select', options: ['ANY', 'CPU', 'GPU', 'VPU', 'GNA', 'CPU_SPR'], help: 'Hardware whose rules decide where quantizers go (CPU rules are used for all).' },
-      { key: 'model_type', kind: 'select', options: ['', 'transformer'], defaultText: 'None', help: 'transformer: keep Add, Pow, Sub, ReduceMean… in FP32, as POT does for transformers.' },
+      {
+        key: 'target_device',
+        kind: 'select',
+        options: ['ANY', 'CPU', 'GPU', 'VPU', 'GNA', 'CPU_SPR'],
+        help: 'Hardware whose rules decide where quantizers go (CPU rules are used for all).',
+      },
+      {
+        key: 'model_type',
+        kind: 'select',
+        options: ['', 'transformer'],
+        defaultText: 'None',
+        help: 'transformer: keep Add, Pow, Sub, ReduceMean… in FP32, as POT does for transformers.',
+      },
       { key: 'use_fast_bias', kind: 'bool', help: 'FastBiasCorrection (on) or the slower BiasCorrection (off) of the output shift INT8 causes.' },
       { key: 'bias_correction', kind: 'bool', help: 'Correct biases at all (AAQ Studio extension; POT always does).' },
       { key: 'shuffle_data', kind: 'bool', help: 'Pick the statistics samples at random (with the seed), not the first ones.' },
@@ -123,7 +205,13 @@ export const SECTIONS: ParamSection[] = [
     blurb: 'How activation ranges are estimated, and overrides of the preset per tensor kind.',
     advanced: true,
     fields: [
-      { key: 'range_estimator.preset', kind: 'select', options: ['', 'default', 'quantile'], defaultText: 'default', help: 'default: min/max of the statistics; quantile: cut rare outliers off the ranges.' },
+      {
+        key: 'range_estimator.preset',
+        kind: 'select',
+        options: ['', 'default', 'quantile'],
+        defaultText: 'default',
+        help: 'default: min/max of the statistics; quantile: cut rare outliers off the ranges.',
+      },
       ...overrideFields('activations'),
       ...overrideFields('weights'),
     ],

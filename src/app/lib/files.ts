@@ -70,7 +70,10 @@ async function arrayRank(file: Blob): Promise<number | undefined> {
     const text = new TextDecoder('latin1').decode(b);
     const m = /['"]shape['"]\s*:\s*\(([^)]*)\)/.exec(text);
     if (!m) return undefined;
-    return m[1].split(',').map((s) => s.trim()).filter(Boolean).length;
+    return m[1]
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean).length;
   }
   if (b[0] === 0 && b[1] === 0 && b[3] >= 1 && b[3] <= 4) return b[3];
   return undefined;

@@ -24,7 +24,12 @@ async function heldRuns(): Promise<Set<string>> {
   const locks = (navigator as Navigator & { locks?: LockManager }).locks;
   if (!locks?.query) return new Set();
   const q = await locks.query();
-  return new Set((q.held ?? []).map((l) => l.name ?? '').filter((n) => n.startsWith('aaq-run:')).map((n) => n.slice(8)));
+  return new Set(
+    (q.held ?? [])
+      .map((l) => l.name ?? '')
+      .filter((n) => n.startsWith('aaq-run:'))
+      .map((n) => n.slice(8)),
+  );
 }
 
 class Runs {
@@ -80,7 +85,13 @@ class Runs {
       this.worker = w;
       testHooks.crashWorker = () => (this.worker === w ? (w.crash('killed by the test hook'), true) : false);
       try {
-        const out = await Promise.race([w.api.start(req, Comlink.proxy((e) => live.handle(e))), w.died]);
+        const out = await Promise.race([
+          w.api.start(
+            req,
+            Comlink.proxy((e) => live.handle(e)),
+          ),
+          w.died,
+        ]);
         live.report = out.report;
         live.qdq = out.qdq;
         live.meta = out.meta;
@@ -97,7 +108,10 @@ class Runs {
           // Every completed step is in IndexedDB: a fresh worker carries on from the last one.
           if (this.worker === w) this.stopWorker();
           const stored = await store.get<RunMeta>(live.runId, 'meta').catch(() => undefined);
-          live.handle({ type: 'warning', message: `The run worker stopped unexpectedly (${err.message.replace(/^the run worker stopped unexpectedly \((.*)\)$/, '$1')}); it was restarted and the run continues from the last completed step.` });
+          live.handle({
+            type: 'warning',
+            message: `The run worker stopped unexpectedly (${err.message.replace(/^the run worker stopped unexpectedly \((.*)\)$/, '$1')}); it was restarted and the run continues from the last completed step.`,
+          });
           live.handle({ type: 'log', message: `Run worker restarted (${restarts + 1}/${MAX_RESTARTS})` });
           testHooks.restarts++;
           if (stored) req = { runId: live.runId, resume: true };
@@ -122,8 +136,12 @@ class Runs {
     const title = `${app.config.model.model_name || app.model.name} · ${app.data.input.name}`;
     const live = new LiveRun(runId, title);
     await this.launch(live, {
-      runId, resume: false, title, configText: app.configText(),
-      model: { name: app.model.name, bytes: app.model.bytes }, data: app.data.input,
+      runId,
+      resume: false,
+      title,
+      configText: app.configText(),
+      model: { name: app.model.name, bytes: app.model.bytes },
+      data: app.data.input,
       settings: $state.snapshot(app.settings),
       ...(testMode && testHooks.loseGpuAfterSnapshot ? { test: { loseGpuAfterSnapshot: true } } : {}),
     });
@@ -141,7 +159,8 @@ class Runs {
     const w = spawnRunWorker('aaq-check');
     try {
       const fp = await w.api.dataFingerprint(data, meta.runId);
-      if (!fp.same) return `These files are not the run's data (fingerprint ${fp.fingerprint.slice(0, 12)}…, expected ${fp.expected.slice(0, 12)}…). Pick the same files as when the run started.`;
+      if (!fp.same)
+        return `These files are not the run's data (fingerprint ${fp.fingerprint.slice(0, 12)}…, expected ${fp.expected.slice(0, 12)}…). Pick the same files as when the run started.`;
     } catch (e) {
       return errorText(e);
     } finally {

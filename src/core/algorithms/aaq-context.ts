@@ -4,13 +4,7 @@
 import type { AccuracyAwareParams } from '../config/types';
 import type { ProgressFn, Stage } from '../types';
 import type { EvalResult, QuantState, QuantizationBackend } from './backend';
-import {
-  computeDrops,
-  pickMetrics,
-  restrictionsMet,
-  worstExcess,
-  type MetricSpec,
-} from './drop';
+import { computeDrops, pickMetrics, restrictionsMet, worstExcess, type MetricSpec } from './drop';
 import type { RevertGroup } from '../types';
 import type { AaqRunState, AaqStatus, Candidate, CandidateSource, Evaluated, RankedGroup, RankedOn, RevertedGroup } from './history';
 
@@ -152,14 +146,7 @@ export function isMet(ctx: AaqContext, s: AaqRunState, drop: Record<string, numb
  * Remember a fully evaluated state for `return_best`: a state that meets the target beats one
  * that does not; otherwise the lower worst normalized excess wins; ties keep the earlier state.
  */
-export function considerCandidate(
-  ctx: AaqContext,
-  s: AaqRunState,
-  source: CandidateSource,
-  iteration: number,
-  ev: Evaluated,
-  reverted: RevertedGroup[],
-): void {
+export function considerCandidate(ctx: AaqContext, s: AaqRunState, source: CandidateSource, iteration: number, ev: Evaluated, reverted: RevertedGroup[]): void {
   if (!ctx.params.return_best) return;
   const met = isMet(ctx, s, ev.drop);
   const key = worstExcess(ctx.specs, ev.drop, s.thresholds!, s.baseline!);
@@ -203,9 +190,7 @@ export function finish(ctx: AaqContext, s: AaqRunState, status: AaqStatus): void
     if (status !== 'all-reverted' && status !== 'not-met') {
       const sel = selectReturned(ctx, s);
       const ops = uniqueOps(sel.reverted);
-      messages.push(
-        `${ops.length} out of ${s.loop.quantizedOpsTotal} layers have been reverted back to the floating-point precision: ${ops.join(', ')}`,
-      );
+      messages.push(`${ops.length} out of ${s.loop.quantizedOpsTotal} layers have been reverted back to the floating-point precision: ${ops.join(', ')}`);
     }
   }
   for (const m of messages) ctx.log(m);

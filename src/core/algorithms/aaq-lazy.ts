@@ -78,7 +78,6 @@ export function meanWith(values: readonly (number | null)[], fill: number): numb
   return sum / values.length;
 }
 
-
 /**
  * A partial evaluation of `state`: the `known` values filled in, every other sample missing,
  * ordered so that `first(idx)` samples come first (ascending within each class).
@@ -122,7 +121,11 @@ function refreshBounds(ctx: AaqContext, s: AaqRunState, ev: Evaluated): void {
 /** [lowest, highest] possible drop of `metric` (equal when the evaluation is complete). */
 export function dropRange(ctx: AaqContext, s: AaqRunState, ev: Evaluated, metric: string): [number, number] {
   if (!ev.partial) return [ev.drop[metric], ev.drop[metric]];
-  const worst = computeDrops(ctx.specs, s.baseline!, metricsWith(ctx, s, ev, (m) => worstValue(ctx, m)));
+  const worst = computeDrops(
+    ctx.specs,
+    s.baseline!,
+    metricsWith(ctx, s, ev, (m) => worstValue(ctx, m)),
+  );
   return [ev.drop[metric], worst[metric]];
 }
 

@@ -7,14 +7,7 @@
 
 import { revertGroup } from './backend';
 import { metricToOptimize } from './drop';
-import {
-  considerCandidate,
-  emit,
-  evaluateFull,
-  finish,
-  isMet,
-  type AaqContext,
-} from './aaq-context';
+import { considerCandidate, emit, evaluateFull, finish, isMet, type AaqContext } from './aaq-context';
 import { CHUNK, activeSavings, bestValue, bookEarlyStop, complete, dropRange, evaluateMore, startPartial } from './aaq-lazy';
 import type { AaqRunState, AaqStatus, Evaluated, HistoryEntry, LoopState } from './history';
 import { createRanker, recordOf } from './ranker';
@@ -77,7 +70,12 @@ export async function stepRank(ctx: AaqContext, s: AaqRunState): Promise<void> {
   }
   if (L.iteration > 0) ctx.log('Re-calculating node importance');
   const ranking = await createRanker(ctx, s).rank({
-    ctx, s, current: cur, groups, spec, rolledBack: L.rolledBackEval,
+    ctx,
+    s,
+    current: cur,
+    groups,
+    spec,
+    rolledBack: L.rolledBackEval,
     onStart: (n) => emit(ctx, 'ranking', 0, groups.length, `ranking ${groups.length} groups on ${n} samples`),
     onGroup: (done, total) => emit(ctx, 'ranking', done, total),
   });
@@ -127,8 +125,15 @@ export async function stepIterate(ctx: AaqContext, s: AaqRunState): Promise<void
     ev = await evaluateFull(ctx, s, next, 'iteration');
   }
   const rec: HistoryEntry = {
-    iteration: L.iteration, group: group.id, ops: [...group.ops], metric, metrics: ev.metrics, drop: ev.drop,
-    accepted: true, rolledBack: false, reranked: false,
+    iteration: L.iteration,
+    group: group.id,
+    ops: [...group.ops],
+    metric,
+    metrics: ev.metrics,
+    drop: ev.drop,
+    accepted: true,
+    rolledBack: false,
+    reranked: false,
   };
   s.history.push(rec);
   if (ev.partial) ev.partial.historyIndex = s.history.length - 1;

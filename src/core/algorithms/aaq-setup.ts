@@ -2,17 +2,7 @@
 // convert_to_mixed_preset, FP32 per-sample values on the diff subset, tune_hyperparams.
 
 import { allBaselinesGiven, computeThresholds, meanDrop, pickMetrics } from './drop';
-import {
-  considerCandidate,
-  emit,
-  evaluateFull,
-  extractPerSample,
-  finish,
-  isMet,
-  rankingSubsetSize,
-  stageProgress,
-  type AaqContext,
-} from './aaq-context';
+import { considerCandidate, emit, evaluateFull, extractPerSample, finish, isMet, rankingSubsetSize, stageProgress, type AaqContext } from './aaq-context';
 import type { AaqRunState } from './history';
 import { baseParams, isPresetPerformance, mixedPresetParams } from './params';
 import { sampleSorted } from './prng';

@@ -68,13 +68,17 @@ function checkResumable(state: AaqRunState, backend: QuantizationBackend, params
   if (!isObj(state)) throw new QuantizeError('the snapshot is not an AAQ run state', { expected: 'a run state written by AAQ Studio' });
   if (state.version !== 1) throw new QuantizeError(`unsupported AAQ snapshot version ${String(state.version)}`, { expected: '1' });
   // The shape every step relies on (a damaged or hand-edited snapshot is refused, not run).
-  const shapeOk = (state.phase === 'done' || Object.prototype.hasOwnProperty.call(STEPS, state.phase)) &&
-    typeof state.prng === 'number' && isObj(state.params) &&
+  const shapeOk =
+    (state.phase === 'done' || Object.prototype.hasOwnProperty.call(STEPS, state.phase)) &&
+    typeof state.prng === 'number' &&
+    isObj(state.params) &&
     [state.history, state.rankings, state.finishedScores, state.messages, state.diffSubset, state.metrics].every(Array.isArray) &&
     [state.current, state.loop, state.tuning, state.best, state.baseline, state.thresholds, state.quantized, state.mixed, state.fp32PerSample].every((v) => v === null || isObj(v));
   if (!shapeOk) throw new QuantizeError('the snapshot is damaged: its run state lacks fields or has fields of the wrong type', { expected: 'a run state written by AAQ Studio' });
   if (state.datasetSize !== backend.datasetSize) {
-    throw new QuantizeError(`the snapshot was taken on ${state.datasetSize} validation samples, the data has ${backend.datasetSize}`, { expected: 'the data of the interrupted run' });
+    throw new QuantizeError(`the snapshot was taken on ${state.datasetSize} validation samples, the data has ${backend.datasetSize}`, {
+      expected: 'the data of the interrupted run',
+    });
   }
   if (stableStringify(state.params) !== stableStringify(params)) {
     throw new QuantizeError('the snapshot was taken with different AccuracyAwareQuantization parameters', { field: 'params', expected: 'the parameters of the interrupted run' });
@@ -94,11 +98,7 @@ export function assertResumable(state: unknown, backend: QuantizationBackend, pa
  * Run AccuracyAwareQuantization (or continue a checkpointed run). Never throws because the target
  * was missed: the result's `status` and `messages` say so, as POT does.
  */
-export async function runAccuracyAware(
-  backend: QuantizationBackend,
-  params: AccuracyAwareParams,
-  opts: AaqOptions = {},
-): Promise<AaqResult> {
+export async function runAccuracyAware(backend: QuantizationBackend, params: AccuracyAwareParams, opts: AaqOptions = {}): Promise<AaqResult> {
   const specs = resolveMetrics(backend.metricDefs(), params.metrics);
   const ctx: AaqContext = { backend, params, specs, progress: opts.progress, log: opts.log ?? (() => {}), ranker: opts.ranker };
   let text: string;
@@ -145,10 +145,7 @@ export function buildResult(ctx: AaqContext, s: AaqRunState): AaqResult {
     options: { return_best: ctx.params.return_best, exclude_rolled_back: ctx.params.exclude_rolled_back },
     selected: { source: sel.source, iteration: sel.iteration, best: sel.best },
     mixed: s.mixed ? { ...s.mixed, applied: true } : null,
-    tuning:
-      t && t.applied && t.best
-        ? { runs: t.runs, bestRun: t.best.run, applied: t.applied.kept, metrics: t.applied.metrics, drop: t.applied.drop }
-        : null,
+    tuning: t && t.applied && t.best ? { runs: t.runs, bestRun: t.best.run, applied: t.applied.kept, metrics: t.applied.metrics, drop: t.applied.drop } : null,
     diffSubsetSize: s.diffSubset.length,
     labelFree: isLabelFree(ctx.specs),
     savings: s.savings ?? { reuse_evaluations: 0, early_stop: 0, lazy_ranking: 0 },

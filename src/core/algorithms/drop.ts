@@ -72,11 +72,7 @@ export function computeDrops(specs: MetricSpec[], baseline: Metrics, current: Me
 }
 
 /** Absolute: `maximal_drop`; relative: `baseline[m] × maximal_drop` (POT, per metric). */
-export function computeThresholds(
-  specs: MetricSpec[],
-  baseline: Metrics,
-  params: Pick<AccuracyAwareParams, 'maximal_drop' | 'drop_type'>,
-): Metrics {
+export function computeThresholds(specs: MetricSpec[], baseline: Metrics, params: Pick<AccuracyAwareParams, 'maximal_drop' | 'drop_type'>): Metrics {
   const out: Metrics = {};
   for (const s of specs) {
     out[s.name] = params.drop_type === 'relative' ? baseline[s.name] * params.maximal_drop : params.maximal_drop;
@@ -128,9 +124,12 @@ export function worstExcess(specs: MetricSpec[], drop: Metrics, thresholds: Metr
 /** Label-free mode: every metric is a registered one that needs no labels and compares with the
  *  FP32 model (e.g. agreement@top1), i.e. the values are relative to the FP32 model. */
 export function isLabelFree(specs: MetricSpec[]): boolean {
-  return specs.length > 0 && specs.every((s) => {
-    if (!isMetricName(s.name)) return false;
-    const d = metricDefinition(s.name);
-    return !d.needsLabels && d.needsFp32Reference;
-  });
+  return (
+    specs.length > 0 &&
+    specs.every((s) => {
+      if (!isMetricName(s.name)) return false;
+      const d = metricDefinition(s.name);
+      return !d.needsLabels && d.needsFp32Reference;
+    })
+  );
 }

@@ -10,16 +10,7 @@ import type { Guess } from './tuning';
 
 export type AaqStatus = 'met' | 'not-met' | 'max-iter' | 'all-reverted';
 
-export type AaqPhase =
-  | 'baseline'
-  | 'quantize'
-  | 'mixed'
-  | 'fp32-subset'
-  | 'tuning'
-  | 'tuning-apply'
-  | 'rank'
-  | 'iterate'
-  | 'done';
+export type AaqPhase = 'baseline' | 'quantize' | 'mixed' | 'fp32-subset' | 'tuning' | 'tuning-apply' | 'rank' | 'iterate' | 'done';
 
 /** A fully evaluated state: aggregate metrics and drops on the whole set, per-sample values on `diffSubset`. */
 export interface Evaluated {

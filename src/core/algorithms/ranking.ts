@@ -38,14 +38,7 @@ export function topDegradedPositions(fp32: number[], q: number[], direction: Dir
 }
 
 /** POT's `_get_ranking_subset`: the most degraded samples, mapped through `diff_subset` (ascending). */
-export function rankingSubset(
-  fp32: number[],
-  q: number[],
-  direction: Direction,
-  diffSubset: number[],
-  size: number,
-  from = 0,
-): number[] {
+export function rankingSubset(fp32: number[], q: number[], direction: Direction, diffSubset: number[], size: number, from = 0): number[] {
   return topDegradedPositions(fp32, q, direction, size, from).map((p) => diffSubset[p]);
 }
 

@@ -14,9 +14,7 @@ import { comparator, type MetricSpec, type Metrics } from './drop';
 import { clone } from './params';
 
 /** One parameter set by a guess (POT: `(namespace, value)`). */
-export type GuessPart =
-  | { ns: 'weights' | 'activations'; range_estimator: { min: RangeEstimatorSide; max: RangeEstimatorSide } }
-  | { ns: 'use_fast_bias'; value: boolean };
+export type GuessPart = { ns: 'weights' | 'activations'; range_estimator: { min: RangeEstimatorSide; max: RangeEstimatorSide } } | { ns: 'use_fast_bias'; value: boolean };
 
 export type Guess = GuessPart[];
 
@@ -71,13 +69,7 @@ function side(s: RangeEstimatorSide): string {
 
 /** Human-readable label of a guess, for the report. */
 export function describeGuess(guess: Guess): string {
-  return guess
-    .map((p) =>
-      p.ns === 'use_fast_bias'
-        ? `use_fast_bias=${p.value}`
-        : `${p.ns}: min=${side(p.range_estimator.min)} max=${side(p.range_estimator.max)}`,
-    )
-    .join('; ');
+  return guess.map((p) => (p.ns === 'use_fast_bias' ? `use_fast_bias=${p.value}` : `${p.ns}: min=${side(p.range_estimator.min)} max=${side(p.range_estimator.max)}`)).join('; ');
 }
 
 /** The reference of the error function: the first run's metrics + 1e-8. */

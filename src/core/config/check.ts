@@ -57,8 +57,7 @@ const got = (v: unknown) => `got ${describe(v)}`;
 
 export const raw: Check<unknown> = (v) => v;
 
-export const bool: Check<boolean> = (v, p) =>
-  typeof v === 'boolean' ? v : fail(p, `must be true or false, ${got(v)}`, 'a boolean (true or false, without quotes)');
+export const bool: Check<boolean> = (v, p) => (typeof v === 'boolean' ? v : fail(p, `must be true or false, ${got(v)}`, 'a boolean (true or false, without quotes)'));
 
 export const str: Check<string> = (v, p) => (typeof v === 'string' ? v : fail(p, `must be a string, ${got(v)}`, 'a string'));
 
@@ -69,10 +68,7 @@ export const nonEmptyStr: Check<string> = (v, p, c) => {
 
 export function int(min: number, max = Infinity): Check<number> {
   const expected = max < Infinity ? `an integer in [${min}, ${max}]` : `an integer ≥ ${min}`;
-  return (v, p) =>
-    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max
-      ? v
-      : fail(p, `invalid value, ${got(v)}`, expected);
+  return (v, p) => (typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max ? v : fail(p, `invalid value, ${got(v)}`, expected));
 }
 
 /** A finite number with optional bounds (gt/lt exclusive, min/max inclusive). */
@@ -131,7 +127,10 @@ export function numbers(each: Check<number>): Check<number | number[]> {
   const expected = 'a number or a non-empty list of numbers';
   return (v, p, c) => {
     if (typeof v === 'string') {
-      const parts = v.replace(/^[\s([]+|[\s)\]]+$/g, '').split(/[\s,]+/).filter(Boolean);
+      const parts = v
+        .replace(/^[\s([]+|[\s)\]]+$/g, '')
+        .split(/[\s,]+/)
+        .filter(Boolean);
       const xs = parts.map(Number);
       if (!xs.length || xs.some((x) => !Number.isFinite(x))) return fail(p, `cannot read numbers from ${describe(v)}`, expected);
       v = xs.length === 1 ? xs[0] : xs;
@@ -200,10 +199,6 @@ export function readSection<T>(v: unknown, path: string, ctx: Ctx, fields: Parti
 }
 
 /** A section check with a `finish` step that fills defaults and checks cross-field rules. */
-export function section<T, R = T>(
-  fields: Partial<Fields<T>>,
-  extra: Extra,
-  finish: (s: Partial<T>, path: string, ctx: Ctx) => R,
-): Check<R> {
+export function section<T, R = T>(fields: Partial<Fields<T>>, extra: Extra, finish: (s: Partial<T>, path: string, ctx: Ctx) => R): Check<R> {
   return (v, p, c) => finish(readSection<T>(v, p, c, fields, extra), p, c);
 }

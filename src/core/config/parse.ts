@@ -2,15 +2,7 @@
 // checks it against the tables in schema.ts and fills every default (defaults.ts).
 // Pure TypeScript: runs in Node, browsers and workers.
 
-import {
-  findNodeAtLocation,
-  type Node as JsonNode,
-  parse as parseJsonc,
-  type ParseError,
-  parseTree,
-  printParseErrorCode,
-  type Segment,
-} from 'jsonc-parser';
+import { findNodeAtLocation, type Node as JsonNode, parse as parseJsonc, type ParseError, parseTree, printParseErrorCode, type Segment } from 'jsonc-parser';
 import { DEFAULT_METRIC } from '../metrics/registry';
 import { QuantizeError } from '../types';
 import { bool, ConfigIssue, type Ctx, fail, listOf, newCtx, nonEmptyStr, oneOf, plainObject, raw, readSection, str } from './check';
@@ -29,16 +21,7 @@ import {
   type RawEngine,
   targetDeviceCheck,
 } from './schema';
-import type {
-  AccuracyAwareParams,
-  AlgorithmConfig,
-  DatasetConfig,
-  DefaultQuantizationParams,
-  EngineConfig,
-  ParsedConfig,
-  PotConfig,
-  TargetDevice,
-} from './types';
+import type { AccuracyAwareParams, AlgorithmConfig, DatasetConfig, DefaultQuantizationParams, EngineConfig, ParsedConfig, PotConfig, TargetDevice } from './types';
 
 /**
  * Parses the text of a POT config file. Throws a QuantizeError naming `fileName` and, for syntax
@@ -106,11 +89,7 @@ function build(value: unknown, ctx: Ctx): ParsedConfig {
     }
     alg.params.metrics.forEach((m, j) => {
       if (!names.includes(m.name)) {
-        fail(
-          `compression.algorithms[${i}].params.metrics[${j}].name`,
-          `metric ${m.name} is not computed by the engine`,
-          `one of the engine's metrics: ${names.join(', ')}`,
-        );
+        fail(`compression.algorithms[${i}].params.metrics[${j}].name`, `metric ${m.name} is not computed by the engine`, `one of the engine's metrics: ${names.join(', ')}`);
       }
     });
   });
@@ -189,9 +168,7 @@ function buildCompression(v: unknown, ctx: Ctx): PotConfig['compression'] {
   const list = c.algorithms ?? fail('compression.algorithms', 'missing', 'a non-empty list of {"name": …, "params": {…}}');
   const algorithms = list.map((a, i) => buildAlgorithm(a, `compression.algorithms[${i}]`, ctx, c, target_device));
   if (algorithms.length > 1) {
-    ctx.warnings.push(
-      `compression.algorithms: ${algorithms.length} algorithms given; only the first (${algorithms[0].name}) is run`,
-    );
+    ctx.warnings.push(`compression.algorithms: ${algorithms.length} algorithms given; only the first (${algorithms[0].name}) is run`);
   }
   return { target_device, algorithms };
 }

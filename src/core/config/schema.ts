@@ -4,24 +4,7 @@
 
 import { accuracyCheckerTypes, isMetricName, METRIC_NAMES, metricDefinition, metricForAccuracyChecker } from '../metrics/registry';
 import type { MetricName, Preset } from '../types';
-import {
-  bool,
-  type Check,
-  type Extra,
-  type Fields,
-  fail,
-  int,
-  listOf,
-  nonEmptyStr,
-  nullable,
-  num,
-  numbers,
-  objectCheck,
-  oneOf,
-  readSection,
-  section,
-  str,
-} from './check';
+import { bool, type Check, type Extra, type Fields, fail, int, listOf, nonEmptyStr, nullable, num, numbers, objectCheck, oneOf, readSection, section, str } from './check';
 import { PRESETS, TARGET_DEVICES } from './defaults';
 import type {
   AccuracyAwareParams,
@@ -68,9 +51,7 @@ const metricExtra: Extra = {
   presenter: 'Accuracy Checker option; ignored',
 };
 function metricExpected(): string {
-  const ac = accuracyCheckerTypes().map(
-    ({ type, topK }) => `{"type": ${JSON.stringify(type)}${topK.length ? `, "top_k": ${topK.join(' | ')}` : ''}}`,
-  );
+  const ac = accuracyCheckerTypes().map(({ type, topK }) => `{"type": ${JSON.stringify(type)}${topK.length ? `, "top_k": ${topK.join(' | ')}` : ''}}`);
   return `one of ${METRIC_NAMES.join(', ')}${ac.length ? ` (or ${ac.join(', ')})` : ''}`;
 }
 
@@ -224,11 +205,7 @@ const sideCheck = section<RangeEstimatorSide>(
   (s) => s,
 );
 
-const rangeEstimatorCheck = section<RangeEstimatorConfig>(
-  { preset: oneOf(['default', 'quantile']), min: sideCheck, max: sideCheck },
-  {},
-  (s) => s,
-);
+const rangeEstimatorCheck = section<RangeEstimatorConfig>({ preset: oneOf(['default', 'quantile']), min: sideCheck, max: sideCheck }, {}, (s) => s);
 
 const bits8: Check<number> = (v, p, c) => {
   const b = int(1, 32)(v, p, c);
@@ -254,15 +231,14 @@ const ignoredOpCheck = section<IgnoredScope['operations'][number]>({ type: nonEm
   type: s.type ?? fail(`${p}.type`, 'missing op type', 'an op type such as "Conv" or "Convolution"'),
 }));
 
-const ignoredCheck = section<IgnoredScope>(
-  { scope: listOf(str), operations: listOf(ignoredOpCheck), skip_model: bool },
-  {},
-  (s) => ({ ...s, scope: s.scope ?? [], operations: s.operations ?? [] }),
-);
+const ignoredCheck = section<IgnoredScope>({ scope: listOf(str), operations: listOf(ignoredOpCheck), skip_model: bool }, {}, (s) => ({
+  ...s,
+  scope: s.scope ?? [],
+  operations: s.operations ?? [],
+}));
 
 /** POT's "None" (as written in its spec files) or null means: no special model type. */
-export const modelTypeCheck: Check<'transformer' | null> = (v, p, c) =>
-  v === null || v === 'None' || v === 'none' ? null : oneOf(['transformer'])(v, p, c);
+export const modelTypeCheck: Check<'transformer' | null> = (v, p, c) => (v === null || v === 'None' || v === 'none' ? null : oneOf(['transformer'])(v, p, c));
 
 /** POT sets `performance` when the preset is empty. */
 const presetCheck: Check<Preset> = (v, p, c) => (v === '' ? 'performance' : oneOf(PRESETS)(v, p, c));

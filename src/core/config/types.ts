@@ -117,9 +117,7 @@ export interface EngineConfig {
   metrics: MetricConfig[];
 }
 
-export type AlgorithmConfig =
-  | { name: 'DefaultQuantization'; params: DefaultQuantizationParams }
-  | { name: 'AccuracyAwareQuantization'; params: AccuracyAwareParams };
+export type AlgorithmConfig = { name: 'DefaultQuantization'; params: DefaultQuantizationParams } | { name: 'AccuracyAwareQuantization'; params: AccuracyAwareParams };
 
 export interface PotConfig {
   model: { model_name: string; model: string };

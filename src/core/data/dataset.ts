@@ -114,8 +114,14 @@ async function openImageFolder(source: FileSource, root: string, cfg: DatasetCon
     content.push({ path: lf, as: 'labels' });
   } else {
     const entries = visible(await source.list(root));
-    const dirs = entries.filter((e) => e.kind === 'dir').map((e) => e.name).sort(byName);
-    const rootImages = entries.filter((e) => e.kind === 'file' && isImageFileName(e.name)).map((e) => e.name).sort(byName);
+    const dirs = entries
+      .filter((e) => e.kind === 'dir')
+      .map((e) => e.name)
+      .sort(byName);
+    const rootImages = entries
+      .filter((e) => e.kind === 'file' && isImageFileName(e.name))
+      .map((e) => e.name)
+      .sort(byName);
     items = [];
     if (dirs.length > 0) {
       classNames = dirs;
@@ -170,8 +176,16 @@ function byName(a: string, b: string): number {
 /** Image files under `dir`, recursively: a folder's own files (sorted) before its subfolders (sorted). */
 async function walkImages(source: FileSource, dir: string): Promise<string[]> {
   const entries = visible(await source.list(dir));
-  const out = entries.filter((e) => e.kind === 'file' && isImageFileName(e.name)).map((e) => e.name).sort(byName).map((n) => joinPath(dir, n));
-  for (const d of entries.filter((e) => e.kind === 'dir').map((e) => e.name).sort(byName)) out.push(...(await walkImages(source, joinPath(dir, d))));
+  const out = entries
+    .filter((e) => e.kind === 'file' && isImageFileName(e.name))
+    .map((e) => e.name)
+    .sort(byName)
+    .map((n) => joinPath(dir, n));
+  for (const d of entries
+    .filter((e) => e.kind === 'dir')
+    .map((e) => e.name)
+    .sort(byName))
+    out.push(...(await walkImages(source, joinPath(dir, d))));
   return out;
 }
 
@@ -229,7 +243,10 @@ async function openArrayFile(source: FileSource, path: string, cfg: DatasetConfi
 /** uint8 image arrays [N,H,W], [N,H,W,C] or [N,C,H,W] (C = 1 or 3): the image pipeline, channels as stored. */
 function pixelSampler(arr: NpyArray, path: string, cfg: DatasetConfig, layout: Layout): Backing['sample'] {
   const s = arr.shape;
-  let h: number, w: number, c: number, chw = false;
+  let h: number,
+    w: number,
+    c: number,
+    chw = false;
   if (s.length === 3) [h, w, c] = [s[1], s[2], 1];
   else if (s.length === 4 && [1, 3, 4].includes(s[3])) [h, w, c] = [s[1], s[2], s[3]];
   else if (s.length === 4 && [1, 3].includes(s[1])) [c, h, w, chw] = [s[1], s[2], s[3], true];
@@ -249,9 +266,17 @@ function pixelSampler(arr: NpyArray, path: string, cfg: DatasetConfig, layout: L
       px = hwc;
     }
     const file = `${path}[${i}]`;
-    return preprocessPixels({ width: w, height: h, channels: c, data: px }, {
-      color: cfg.color ?? 'rgb', steps: cfg.preprocessing ?? [], layout, sampleShape: shape, file, inputOrder: 'as-is',
-    });
+    return preprocessPixels(
+      { width: w, height: h, channels: c, data: px },
+      {
+        color: cfg.color ?? 'rgb',
+        steps: cfg.preprocessing ?? [],
+        layout,
+        sampleShape: shape,
+        file,
+        inputOrder: 'as-is',
+      },
+    );
   };
 }
 

@@ -40,7 +40,10 @@ export function parseIdx(bytes: Uint8Array, file = '<idx>'): NpyArray {
   const count = product(shape);
   const need = count * t.size;
   if (head + need > bytes.length) {
-    throw new QuantizeError(`truncated IDX data: shape [${shape.join(', ')}] needs ${need} bytes, file has ${bytes.length - head}`, { file, expected: 'a complete, uncompressed IDX file' });
+    throw new QuantizeError(`truncated IDX data: shape [${shape.join(', ')}] needs ${need} bytes, file has ${bytes.length - head}`, {
+      file,
+      expected: 'a complete, uncompressed IDX file',
+    });
   }
   let data: NpyArray['data'];
   switch (t.dtype) {

@@ -44,7 +44,8 @@ function wrap(file: string, kind: string, f: () => RawImage): RawImage {
     const why = e instanceof Error ? e.message : String(e);
     throw new QuantizeError(`corrupt or unsupported ${kind} image: ${why}`, { file, expected: `a complete, valid ${kind} file` });
   }
-  if (!(img.width > 0 && img.height > 0)) throw new QuantizeError(`${kind} image has no pixels (${img.width}×${img.height})`, { file, expected: 'an image of at least 1×1 pixels' });
+  if (!(img.width > 0 && img.height > 0))
+    throw new QuantizeError(`${kind} image has no pixels (${img.width}×${img.height})`, { file, expected: 'an image of at least 1×1 pixels' });
   return img;
 }
 

@@ -5,15 +5,7 @@ import { QuantizeError } from '../types';
 
 export type NpyDType = 'u1' | 'i1' | 'u2' | 'i2' | 'i4' | 'i8' | 'f4' | 'f8' | 'b1';
 
-export type NpyData =
-  | Uint8Array
-  | Int8Array
-  | Uint16Array
-  | Int16Array
-  | Int32Array
-  | BigInt64Array
-  | Float32Array
-  | Float64Array;
+export type NpyData = Uint8Array | Int8Array | Uint16Array | Int16Array | Int32Array | BigInt64Array | Float32Array | Float64Array;
 
 export interface NpyArray {
   dtype: NpyDType;

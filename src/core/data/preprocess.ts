@@ -85,7 +85,8 @@ export function stepSize(step: PreprocessingStep, field = 'preprocessing'): [num
     }
     return [step.dst_height!, step.dst_width!];
   }
-  if (!okDim(step.size)) throw new QuantizeError(`${step.type} needs 'size' (or dst_height and dst_width) as a positive integer`, { field, expected: 'size ≥ 1, or dst_height and dst_width ≥ 1' });
+  if (!okDim(step.size))
+    throw new QuantizeError(`${step.type} needs 'size' (or dst_height and dst_width) as a positive integer`, { field, expected: 'size ≥ 1, or dst_height and dst_width ≥ 1' });
   return [step.size!, step.size!];
 }
 
@@ -141,13 +142,19 @@ export function resizeBilinear(img: FloatImage, dstH: number, dstW: number): Flo
   const ys = axisTaps(sh, dstH);
   const out = new Float32Array(dstH * dstW * c);
   for (let y = 0; y < dstH; y++) {
-    const y0 = ys.i0[y], y1 = ys.i1[y], fy = ys.f[y];
+    const y0 = ys.i0[y],
+      y1 = ys.i1[y],
+      fy = ys.f[y];
     for (let x = 0; x < dstW; x++) {
-      const x0 = xs.i0[x], x1 = xs.i1[x], fx = xs.f[x];
+      const x0 = xs.i0[x],
+        x1 = xs.i1[x],
+        fx = xs.f[x];
       const o = (y * dstW + x) * c;
       for (let k = 0; k < c; k++) {
-        const a = src[(y0 * sw + x0) * c + k], b = src[(y0 * sw + x1) * c + k];
-        const d = src[(y1 * sw + x0) * c + k], e = src[(y1 * sw + x1) * c + k];
+        const a = src[(y0 * sw + x0) * c + k],
+          b = src[(y0 * sw + x1) * c + k];
+        const d = src[(y1 * sw + x0) * c + k],
+          e = src[(y1 * sw + x1) * c + k];
         const top = a + (b - a) * fx;
         const bot = d + (e - d) * fx;
         out[o + k] = top + (bot - top) * fy;
@@ -159,7 +166,9 @@ export function resizeBilinear(img: FloatImage, dstH: number, dstW: number): Flo
 
 function axisTaps(srcN: number, dstN: number): { i0: Int32Array; i1: Int32Array; f: Float64Array } {
   const scale = srcN / dstN;
-  const i0 = new Int32Array(dstN), i1 = new Int32Array(dstN), f = new Float64Array(dstN);
+  const i0 = new Int32Array(dstN),
+    i1 = new Int32Array(dstN),
+    f = new Float64Array(dstN);
   for (let d = 0; d < dstN; d++) {
     const s = (d + 0.5) * scale - 0.5;
     let s0 = Math.floor(s);
@@ -200,12 +209,7 @@ export function centerCrop(img: FloatImage, dstH: number, dstW: number, file?: s
 }
 
 /** Per-channel mean/std (scalar or one value per channel), length-checked against `channels`. */
-export function channelParams(
-  v: number | number[] | undefined,
-  dflt: number,
-  channels: number,
-  field: string,
-): Float64Array {
+export function channelParams(v: number | number[] | undefined, dflt: number, channels: number, field: string): Float64Array {
   const arr = v === undefined ? [dflt] : typeof v === 'number' ? [v] : v;
   if (arr.length !== 1 && arr.length !== channels) {
     throw new QuantizeError(`has ${arr.length} values for ${channels} channel(s)`, { field, expected: `1 or ${channels} values` });

@@ -33,9 +33,17 @@ export interface OrtSessionInfo extends SessionInfo {
 // TensorData ⇄ ort.Tensor
 
 const ARRAY_OF: Record<Exclude<DType, 'string'>, abstract new (...a: never[]) => ArrayBufferView> = {
-  float32: Float32Array, float64: Float64Array, float16: Uint16Array,
-  int8: Int8Array, uint8: Uint8Array, int16: Int16Array, uint16: Uint16Array,
-  int32: Int32Array, uint32: Uint32Array, int64: BigInt64Array, uint64: BigUint64Array,
+  float32: Float32Array,
+  float64: Float64Array,
+  float16: Uint16Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+  int64: BigInt64Array,
+  uint64: BigUint64Array,
   bool: Uint8Array,
 };
 
@@ -190,11 +198,7 @@ export class OrtEngine implements Engine {
   }
 
   /** Runs one batch. With `outputs`, only those are computed and returned (ORT fetches). */
-  async run(
-    session: SessionInfo,
-    feeds: Record<string, TensorData>,
-    outputs?: string[],
-  ): Promise<Record<string, TensorData>> {
+  async run(session: SessionInfo, feeds: Record<string, TensorData>, outputs?: string[]): Promise<Record<string, TensorData>> {
     const s = this.session(session);
     const ortFeeds: Record<string, Tensor> = {};
     for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = toOrtTensor(this.ort, t, `input '${name}'`);
@@ -249,7 +253,8 @@ function mergeOptions(a: OrtSessionOptions, b: OrtSessionOptions): OrtSessionOpt
     const be = (b.extra ?? {}) as Record<string, unknown>;
     const merged: Record<string, unknown> = { ...ae, ...be };
     for (const k of Object.keys(merged)) {
-      const x = ae[k], y = be[k];
+      const x = ae[k],
+        y = be[k];
       if (x && y && typeof x === 'object' && typeof y === 'object') merged[k] = { ...x, ...y };
     }
     m.extra = merged;

@@ -119,13 +119,7 @@ function chunks(indices: number[], size: number): number[][] {
  * Runs `session` over `dataset[indices]` in batches. The next batch's samples are read while the
  * current batch runs. Returns per-sample outputs (unless keepOutputs is false) and counters.
  */
-export async function runDataset(
-  engine: Engine,
-  session: SessionInfo,
-  dataset: Dataset,
-  indices: number[],
-  opts: RunDatasetOptions,
-): Promise<RunDatasetResult> {
+export async function runDataset(engine: Engine, session: SessionInfo, dataset: Dataset, indices: number[], opts: RunDatasetOptions): Promise<RunDatasetResult> {
   const keep = opts.keepOutputs ?? true;
   const sampleShape = dataset.sampleShape;
   const sampleLen = sampleShape.reduce((a, b) => a * b, 1);
@@ -133,10 +127,7 @@ export async function runDataset(
   const result: RunDatasetResult = { outputs: [], labels: [], inferences: 0, batchSize: 1, runs: 0 };
   if (indices.length === 0) return result;
 
-  let mode: BatchMode =
-    learned.get(engine)?.get(session.id) ??
-    batchModeFromShape(opts.inputShape ?? sessionInputShape(session, opts.inputName)) ??
-    { kind: 'dynamic' };
+  let mode: BatchMode = learned.get(engine)?.get(session.id) ?? batchModeFromShape(opts.inputShape ?? sessionInputShape(session, opts.inputName)) ?? { kind: 'dynamic' };
   remember(engine, session, mode);
   const asked = Math.max(1, Math.floor(opts.batchSize));
   const sizeNow = () => (mode.kind === 'fixed' ? mode.size : asked);
@@ -163,7 +154,8 @@ export async function runDataset(
     for (const [k, v] of Object.entries(out)) all[k] = rows > n && v.dims[0] === rows ? takeRows(v, n) : v;
     const main = all[opts.outputName];
     if (keep) {
-      if (rows === 1 && (main.dims.length === 0 || main.dims[0] !== 1)) result.outputs.push(main); // no batch dim
+      if (rows === 1 && (main.dims.length === 0 || main.dims[0] !== 1))
+        result.outputs.push(main); // no batch dim
       else result.outputs.push(...splitBatch(main, n));
     }
     result.labels.push(...b.labels);

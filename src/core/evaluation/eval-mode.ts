@@ -48,12 +48,7 @@ export function modeFor(c: ModeCalibration, k: number, open: boolean): EvalMode 
 }
 
 /** The cheaper mode for candidates of `k` samples; the switchable session's one-off creation is amortised away. */
-export function chooseMode(
-  batch: number,
-  k: number,
-  sw: { setupMs: number; msPerSample: number },
-  pc: { setupMs: number; msPerSample: number },
-): ModeCalibration {
+export function chooseMode(batch: number, k: number, sw: { setupMs: number; msPerSample: number }, pc: { setupMs: number; msPerSample: number }): ModeCalibration {
   const candidateMs = { switchable: k * sw.msPerSample, 'session-per-config': pc.setupMs + k * pc.msPerSample };
   const chosen: EvalMode = candidateMs['session-per-config'] < candidateMs.switchable ? 'session-per-config' : 'switchable';
   return { batch, switchable: sw, perConfig: pc, candidateSamples: k, candidateMs, chosen };

@@ -64,13 +64,21 @@ export class EvalSessions {
   private async switchableSession(): Promise<{ session: SessionInfo; layout: SwitchLayout }> {
     if (!this.switchable) {
       const built = this.o.candidates.switchable(this.o.flavor, this.o.gate);
-      const plan = this.o.prefixCache && this.o.engine.traits.prefixCache ? planPrefixCuts(built.model, built.layout, this.o.inputName, this.o.outputName, this.o.dataset.sampleShape) : null;
+      const plan =
+        this.o.prefixCache && this.o.engine.traits.prefixCache ? planPrefixCuts(built.model, built.layout, this.o.inputName, this.o.outputName, this.o.dataset.sampleShape) : null;
       const session = await this.o.time('sessions', this.o.engine.createSession(encodeModel(plan?.model ?? built.model), EXACT_OPTIONS));
       this.switchable = { session, layout: built.layout };
       if (plan) {
         this.prefix = new PrefixCache({
-          engine: this.o.engine, evaluator: this.o.evaluator, dataset: this.o.dataset, plan, inputName: this.o.inputName,
-          outputName: this.o.outputName, batchSize: this.o.batchSize, sessionOptions: EXACT_OPTIONS, time: this.o.time,
+          engine: this.o.engine,
+          evaluator: this.o.evaluator,
+          dataset: this.o.dataset,
+          plan,
+          inputName: this.o.inputName,
+          outputName: this.o.outputName,
+          batchSize: this.o.batchSize,
+          sessionOptions: EXACT_OPTIONS,
+          time: this.o.time,
         });
       }
     }
@@ -113,9 +121,16 @@ export class EvalSessions {
     if (state && mode === 'switchable' && this.prefix && this.o.evaluator.batchMode(session)?.kind === 'dynamic') {
       return this.o.time('evaluate', this.prefix.run(session, feeds, idxs, progress));
     }
-    return this.o.time(state ? 'evaluate' : 'evaluate_fp32', this.o.evaluator.run(session, this.o.dataset, idxs, {
-      inputName: this.o.inputName, outputName: this.o.outputName, batchSize: B, extraFeeds: feeds, progress,
-    }));
+    return this.o.time(
+      state ? 'evaluate' : 'evaluate_fp32',
+      this.o.evaluator.run(session, this.o.dataset, idxs, {
+        inputName: this.o.inputName,
+        outputName: this.o.outputName,
+        batchSize: B,
+        extraFeeds: feeds,
+        progress,
+      }),
+    );
   }
 
   /**
@@ -148,7 +163,12 @@ export class EvalSessions {
     const sw = Math.min(sw1.ms, sw2.ms);
     const pcFirst = await run('session-per-config', b(2), false);
     const pc = Math.min((await run('session-per-config', b(3))).ms, (await run('session-per-config', b(4))).ms);
-    const cal = chooseMode(B, Math.min(this.o.dataset.size, 300), { setupMs: Math.max(0, swFirst.ms - sw), msPerSample: sw / B }, { setupMs: Math.max(0, pcFirst.ms - pc), msPerSample: pc / B });
+    const cal = chooseMode(
+      B,
+      Math.min(this.o.dataset.size, 300),
+      { setupMs: Math.max(0, swFirst.ms - sw), msPerSample: sw / B },
+      { setupMs: Math.max(0, pcFirst.ms - pc), msPerSample: pc / B },
+    );
     cal.identical = sw2.outputs.every((o, k) => sameBits(o.data as Float32Array, pcFirst.outputs[k].data as Float32Array));
     cal.checkSamples = B;
     this.calibration = cal;

@@ -75,15 +75,35 @@ export class OnnxQuantizationBackend implements QuantizationBackend {
     this.outputName = this.idx.outputs[0];
     if (!this.inputName || !this.outputName) throw new QuantizeError('the model needs at least one input and one output');
     this.quantizer = new OnnxQuantizer({
-      engine: opts.engine, model: opts.model, dataset: opts.dataset, idx: this.idx, placement: this.placement, finder: this.finder,
-      evaluator: this.evaluator, inputName: this.inputName, outputName: this.outputName, batchSize: opts.batchSize ?? 16,
-      tuningStats: !!opts.tuningStats, time: (phase, p) => this.time(phase, p), timings: this.timings,
+      engine: opts.engine,
+      model: opts.model,
+      dataset: opts.dataset,
+      idx: this.idx,
+      placement: this.placement,
+      finder: this.finder,
+      evaluator: this.evaluator,
+      inputName: this.inputName,
+      outputName: this.outputName,
+      batchSize: opts.batchSize ?? 16,
+      tuningStats: !!opts.tuningStats,
+      time: (phase, p) => this.time(phase, p),
+      timings: this.timings,
     });
     this.sessions = new EvalSessions({
-      engine: opts.engine, model: opts.model, dataset: opts.dataset, candidates: this.candidates, evaluator: this.evaluator,
-      inputName: this.inputName, outputName: this.outputName, batchSize: opts.batchSize ?? 16, flavor: opts.flavor ?? opts.engine.traits.flavor,
+      engine: opts.engine,
+      model: opts.model,
+      dataset: opts.dataset,
+      candidates: this.candidates,
+      evaluator: this.evaluator,
+      inputName: this.inputName,
+      outputName: this.outputName,
+      batchSize: opts.batchSize ?? 16,
+      flavor: opts.flavor ?? opts.engine.traits.flavor,
       gate: opts.gate ?? opts.engine.traits.gate,
-      mode: opts.mode ?? 'switchable', perConfig: opts.perConfig ?? 'fake-quant', prefixCache: this.prefixWorthIt(), time: (phase, p) => this.time(phase, p),
+      mode: opts.mode ?? 'switchable',
+      perConfig: opts.perConfig ?? 'fake-quant',
+      prefixCache: this.prefixWorthIt(),
+      time: (phase, p) => this.time(phase, p),
     });
   }
 
@@ -143,7 +163,10 @@ export class OnnxQuantizationBackend implements QuantizationBackend {
   }
 
   async prepareRanking(state: QuantState, groups: RevertGroup[]): Promise<RevertGroup[]> {
-    const order = await this.sessions.prepareRanking(state, groups.map((g) => revertGroup(state, g)));
+    const order = await this.sessions.prepareRanking(
+      state,
+      groups.map((g) => revertGroup(state, g)),
+    );
     return order.map((i) => groups[i]);
   }
 
@@ -182,11 +205,13 @@ export class OnnxQuantizationBackend implements QuantizationBackend {
   async evaluate(state: QuantState | null, indices: number[] | null, progress?: ProgressFn): Promise<EvalResult> {
     const idxs = indices ?? Array.from({ length: this.datasetSize }, (_, i) => i);
     const tallies = this.opts.metrics.map((m) => new MetricTally(metricDefinition(m)));
-    const refs = tallies.filter((t) => t.def.needsFp32Reference).map((t) => {
-      let r = this.fp32Refs.get(t.def.name);
-      if (!r) this.fp32Refs.set(t.def.name, (r = new Map()));
-      return r;
-    });
+    const refs = tallies
+      .filter((t) => t.def.needsFp32Reference)
+      .map((t) => {
+        let r = this.fp32Refs.get(t.def.name);
+        if (!r) this.fp32Refs.set(t.def.name, (r = new Map()));
+        return r;
+      });
     if (state && refs.length) {
       const missing = idxs.filter((i) => refs.some((r) => !r.has(i)));
       if (missing.length) await this.evaluate(null, missing);

@@ -104,7 +104,12 @@ export class PrefixCache {
   }
 
   /** Outputs and labels of the configuration fed by `feeds` on `idxs`, resuming cached samples. */
-  async run(session: SessionInfo, feeds: Record<string, TensorData>, idxs: number[], progress?: (d: number, t: number) => void): Promise<{ outputs: TensorData[]; labels: number[] }> {
+  async run(
+    session: SessionInfo,
+    feeds: Record<string, TensorData>,
+    idxs: number[],
+    progress?: (d: number, t: number) => void,
+  ): Promise<{ outputs: TensorData[]; labels: number[] }> {
     const ref = this.ref;
     let cutK = -1;
     if (ref && !this.armed) {
@@ -125,12 +130,15 @@ export class PrefixCache {
       delete this.armed;
       const t0 = performance.now();
       const r = await this.o.evaluator.run(session, this.o.dataset, rest, {
-        inputName: this.o.inputName, outputName: this.o.outputName, batchSize: this.o.batchSize, extraFeeds: feeds,
+        inputName: this.o.inputName,
+        outputName: this.o.outputName,
+        batchSize: this.o.batchSize,
+        extraFeeds: feeds,
         extraOutputs: capture ? this.captureTensors : undefined,
         onBatch: capture && ((indices, _main, all) => capture(indices, all)),
         progress: (d) => progress?.(done + d, idxs.length),
       });
-      if (!capture) (this.whole.ms += performance.now() - t0), (this.whole.n += rest.length);
+      if (!capture) ((this.whole.ms += performance.now() - t0), (this.whole.n += rest.length));
       rest.forEach((i, k) => {
         byIndex.set(i, { out: r.outputs[k], label: r.labels[k] });
         const c = capture && this.ref?.samples.get(i);
@@ -205,7 +213,13 @@ export class PrefixCache {
     return s;
   }
 
-  private async resume(k: number, feeds: Record<string, TensorData>, idxs: number[], into: Map<number, { out: TensorData; label: number }>, tick: (n: number) => void): Promise<void> {
+  private async resume(
+    k: number,
+    feeds: Record<string, TensorData>,
+    idxs: number[],
+    into: Map<number, { out: TensorData; label: number }>,
+    tick: (n: number) => void,
+  ): Promise<void> {
     const ref = this.ref!;
     const slot = ref.cuts.indexOf(k);
     const cut = this.o.plan.cuts[k];
@@ -227,13 +241,15 @@ export class PrefixCache {
       const main = out[this.o.outputName];
       const n = main.data.length / part.length;
       const labels = part.map((i) => ref.samples.get(i)!.label);
-      part.forEach((i, j) => into.set(i, { out: { type: main.type, dims: [1, ...main.dims.slice(1)], data: main.data.slice(j * n, (j + 1) * n) as TensorData['data'] }, label: labels[j] }));
+      part.forEach((i, j) =>
+        into.set(i, { out: { type: main.type, dims: [1, ...main.dims.slice(1)], data: main.data.slice(j * n, (j + 1) * n) as TensorData['data'] }, label: labels[j] }),
+      );
       this.o.evaluator.inferences += part.length;
       this.o.evaluator.runs++;
       this.use.resumed += part.length;
       this.use.skipped += part.length * cut.share;
       tick(part.length);
-      if (stat.batches++ > 0) (stat.ms += performance.now() - t0), (stat.n += part.length); // the first batch pays the session's warm-up
+      if (stat.batches++ > 0) ((stat.ms += performance.now() - t0), (stat.n += part.length)); // the first batch pays the session's warm-up
     }
     // After a few batches, drop a cut that saves under 10 % of a whole run per sample.
     if (stat.batches >= 4 && this.whole.n >= 4 * this.o.batchSize && stat.ms / stat.n > 0.9 * (this.whole.ms / this.whole.n)) {

@@ -30,7 +30,11 @@ export function checkSupported(model: ModelProto, file = 'model'): void {
 
 function readTensorCheck(t: TensorProto, file: string): void {
   if (t.dataLocation === 1 || (t.externalData?.length ?? 0) > 0) {
-    throw new QuantizeError(`initializer '${t.name}' keeps its data in an external file, which we do not support`, { file, field: `initializer ${t.name}`, expected: 'weights stored inside the .onnx file (re-save without external data)' });
+    throw new QuantizeError(`initializer '${t.name}' keeps its data in an external file, which we do not support`, {
+      file,
+      field: `initializer ${t.name}`,
+      expected: 'weights stored inside the .onnx file (re-save without external data)',
+    });
   }
 }
 
@@ -75,13 +79,19 @@ function constantValue(n: NodeProto): TensorProto | undefined {
   const a = (n.attribute ?? [])[0];
   if (!a) return undefined;
   switch (a.name) {
-    case 'value': return a.t ? { ...a.t } : undefined;
-    case 'value_float': return makeTensor('', 'float32', [], [a.f ?? 0]);
-    case 'value_floats': return makeTensor('', 'float32', [(a.floats ?? []).length], a.floats ?? []);
+    case 'value':
+      return a.t ? { ...a.t } : undefined;
+    case 'value_float':
+      return makeTensor('', 'float32', [], [a.f ?? 0]);
+    case 'value_floats':
+      return makeTensor('', 'float32', [(a.floats ?? []).length], a.floats ?? []);
     // exact 64-bit values (via the Long's decimal string): INT64_MAX as a Slice end must survive
-    case 'value_int': return makeTensor('', 'int64', [], new BigInt64Array([exactInt64(a.i)]));
-    case 'value_ints': return makeTensor('', 'int64', [(a.ints ?? []).length], BigInt64Array.from((a.ints ?? []).map(exactInt64)));
-    default: return undefined; // sparse/string constants stay as nodes
+    case 'value_int':
+      return makeTensor('', 'int64', [], new BigInt64Array([exactInt64(a.i)]));
+    case 'value_ints':
+      return makeTensor('', 'int64', [(a.ints ?? []).length], BigInt64Array.from((a.ints ?? []).map(exactInt64)));
+    default:
+      return undefined; // sparse/string constants stay as nodes
   }
 }
 
@@ -148,7 +158,7 @@ function foldBatchNorms(model: ModelProto, idx: GraphIndex): number {
     if (wT.type !== 'float32') continue;
     const W = new Float32Array(wT.data as Float32Array);
     const transB = prod.opType === 'Gemm' ? attrInt(prod, 'transB', 0) : 1;
-    if (prod.opType === 'Gemm' && (attrInt(prod, 'transA', 0) !== 0)) continue;
+    if (prod.opType === 'Gemm' && attrInt(prod, 'transA', 0) !== 0) continue;
     const outAxisIsRows = prod.opType === 'Conv' || transB === 1;
     const rows = wT.dims[0];
     const per = W.length / rows;

@@ -25,25 +25,40 @@ const addVersion = (v: number, ops: string) => {
   for (const op of ops.split(/\s+/).filter(Boolean)) (CHANGED[op] ??= []).push(v);
 };
 addVersion(8, 'Expand Max Min Sum Mean MaxPool Scan');
-addVersion(9, `BatchNormalization Compress ConstantOfShape EyeLike Greater Less Upsample MaxUnpool Constant MatMul OneHot
+addVersion(
+  9,
+  `BatchNormalization Compress ConstantOfShape EyeLike Greater Less Upsample MaxUnpool Constant MatMul OneHot
   PRelu Gemm Flatten Sinh Cosh Asinh Acosh Atanh Shrink IsNaN Sign Scan Erf Scatter Where Cast NonZero TfIdfVectorizer
-  MeanVarianceNormalization`);
-addVersion(10, `StringNormalizer Upsample Resize TopK MaxPool Mod AveragePool Slice ThresholdedRelu Dropout MatMulInteger
-  QLinearMatMul ConvInteger QLinearConv QuantizeLinear DequantizeLinear IsInf NonMaxSuppression ReverseSequence RoiAlign`);
-addVersion(11, `Loop CumSum Round BitShift Unique TopK DepthToSpace Equal Constant DynamicQuantizeLinear GatherElements
+  MeanVarianceNormalization`,
+);
+addVersion(
+  10,
+  `StringNormalizer Upsample Resize TopK MaxPool Mod AveragePool Slice ThresholdedRelu Dropout MatMulInteger
+  QLinearMatMul ConvInteger QLinearConv QuantizeLinear DequantizeLinear IsInf NonMaxSuppression ReverseSequence RoiAlign`,
+);
+addVersion(
+  11,
+  `Loop CumSum Round BitShift Unique TopK DepthToSpace Equal Constant DynamicQuantizeLinear GatherElements
   ScatterElements Scatter Clip Resize Range Det ScatterND GatherND Gather OneHot Slice Squeeze Unsqueeze Flatten ArgMax
   ArgMin ReduceL1 ReduceL2 ReduceLogSum ReduceLogSumExp ReduceMax ReduceMean ReduceMin ReduceProd ReduceSum
   ReduceSumSquare Compress Concat Hardmax LogSoftmax Softmax Scan Split AveragePool MaxPool MaxUnpool LpPool Conv
   ConvTranspose SequenceEmpty SequenceConstruct SequenceInsert SequenceAt SequenceErase SequenceLength SplitToSequence
-  ConcatFromSequence Pad Gemm If NonMaxSuppression`);
-addVersion(12, `ArgMax ArgMin Clip Einsum MaxPool ReduceMax ReduceMin GatherND NegativeLogLikelihoodLoss Dropout Constant
-  Celu Max Min LessOrEqual GreaterOrEqual SoftmaxCrossEntropyLoss Pow`);
-addVersion(13, `Constant Greater Less Equal Add Sub Mul Div Softmax LogSoftmax Hardmax Mod Neg Abs Reciprocal Floor Ceil
+  ConcatFromSequence Pad Gemm If NonMaxSuppression`,
+);
+addVersion(
+  12,
+  `ArgMax ArgMin Clip Einsum MaxPool ReduceMax ReduceMin GatherND NegativeLogLikelihoodLoss Dropout Constant
+  Celu Max Min LessOrEqual GreaterOrEqual SoftmaxCrossEntropyLoss Pow`,
+);
+addVersion(
+  13,
+  `Constant Greater Less Equal Add Sub Mul Div Softmax LogSoftmax Hardmax Mod Neg Abs Reciprocal Floor Ceil
   Sqrt Relu Exp Log Tanh Pow Sigmoid Max Min Sum Mean Clip Gemm MatMul Expand Sign Erf SoftmaxCrossEntropyLoss
   NegativeLogLikelihoodLoss Dropout Flatten LRN MeanVarianceNormalization ReduceMax ReduceMin ReduceSum ReduceSumSquare
   ReduceMean ReduceProd ReduceLogSum ReduceLogSumExp ReduceL1 ReduceL2 ArgMax ArgMin Cast Reshape Shape Size Concat
   Split Slice Transpose ScatterND ScatterElements Gather GatherElements Squeeze Unsqueeze SpaceToDepth DepthToSpace Tile
-  Resize Identity IsNaN NonZero GatherND Pad QuantizeLinear DequantizeLinear Loop If`);
+  Resize Identity IsNaN NonZero GatherND Pad QuantizeLinear DequantizeLinear Loop If`,
+);
 
 /** Experimental operators of early opsets that no longer exist in the default domain. */
 const REMOVED = new Set(['ATen', 'Affine', 'ConstantFill', 'Crop', 'DynamicSlice', 'GRUUnit', 'GivenTensorFill', 'ImageScaler', 'ParametricSoftplus', 'Scale', 'ScaledTanh']);
@@ -76,7 +91,12 @@ class Upgrader {
   private readonly usedAnywhere = new Set<string>();
   private types?: Map<string, number>;
 
-  constructor(private readonly model: ModelProto, private readonly from: number, private readonly target: number, private readonly report: UpgradeReport) {
+  constructor(
+    private readonly model: ModelProto,
+    private readonly from: number,
+    private readonly target: number,
+    private readonly report: UpgradeReport,
+  ) {
     this.idx = new GraphIndex(model);
     const collect = (g: GraphProto) => {
       for (const v of [...(g.input ?? []), ...(g.output ?? []), ...(g.valueInfo ?? [])]) this.names.add(v.name ?? '');
@@ -179,10 +199,14 @@ class Upgrader {
     const type = (this.types ??= elementTypes(this.idx)).get(tensor) || DataType.FLOAT;
     return this.constant(base, (name) => {
       switch (type) {
-        case DataType.FLOAT: return makeTensor(name, 'float32', [], [value]);
-        case DataType.DOUBLE: return makeTensor(name, 'float64', [], [value]);
-        case DataType.FLOAT16: return makeTensor(name, 'float16', [], [floatToHalf(value)]);
-        default: return this.refuse(n, `input '${tensor}' has element type ${type}, expected a float type`);
+        case DataType.FLOAT:
+          return makeTensor(name, 'float32', [], [value]);
+        case DataType.DOUBLE:
+          return makeTensor(name, 'float64', [], [value]);
+        case DataType.FLOAT16:
+          return makeTensor(name, 'float16', [], [floatToHalf(value)]);
+        default:
+          return this.refuse(n, `input '${tensor}' has element type ${type}, expected a float type`);
       }
     });
   }
@@ -249,7 +273,8 @@ class Upgrader {
     },
     'Resize@11': (n, nodes) => this.resize10(n, nodes),
     'Resize@13': (n, nodes) => {
-      if (attrString(n, 'coordinate_transformation_mode') === 'tf_half_pixel_for_nn') this.refuse(n, "coordinate_transformation_mode 'tf_half_pixel_for_nn' was removed in opset 13");
+      if (attrString(n, 'coordinate_transformation_mode') === 'tf_half_pixel_for_nn')
+        this.refuse(n, "coordinate_transformation_mode 'tf_half_pixel_for_nn' was removed in opset 13");
       const inputs = [...(n.input ?? [])];
       if (inputs[3] && inputs[2]) {
         inputs[2] = ''; // opset 11/12 asked for an empty scales tensor next to sizes; 13 omits it
@@ -314,7 +339,13 @@ class Upgrader {
     const y = n.output![0];
     const inner = this.fresh(`${y}_2d`);
     const shapeNode = onnx.NodeProto.create({ name: this.fresh(`${base}_Shape`), opType: 'Shape', input: [x], output: [shape] });
-    const flatten = onnx.NodeProto.create({ name: this.fresh(`${base}_Flatten`), opType: 'Flatten', input: [x], output: [flat], attribute: [{ name: 'axis', type: AttrType.INT, i: attrInt(n, 'axis', 1) }] });
+    const flatten = onnx.NodeProto.create({
+      name: this.fresh(`${base}_Flatten`),
+      opType: 'Flatten',
+      input: [x],
+      output: [flat],
+      attribute: [{ name: 'axis', type: AttrType.INT, i: attrInt(n, 'axis', 1) }],
+    });
     n.input = [flat];
     n.output = [inner];
     this.setInt(n, 'axis', -1);
@@ -394,12 +425,11 @@ export function floatToHalf(v: number): number {
     let h = mant >>> shift;
     const rem = mant & ((1 << shift) - 1);
     const half = 1 << (shift - 1);
-    if (rem > half || (rem === half && (h & 1))) h++;
+    if (rem > half || (rem === half && h & 1)) h++;
     return sign | h;
   }
   let h = (e << 10) | (mant >>> 13);
   const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (h & 1))) h++;
+  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
   return sign | h;
 }
-

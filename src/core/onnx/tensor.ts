@@ -3,10 +3,19 @@ import { QuantizeError, type DType, type TensorData, type TypedArray } from '../
 import { DataType, onnx, toNum, type TensorProto } from './proto';
 
 const DTYPES: Record<number, DType> = {
-  [DataType.FLOAT]: 'float32', [DataType.DOUBLE]: 'float64', [DataType.FLOAT16]: 'float16',
-  [DataType.INT8]: 'int8', [DataType.UINT8]: 'uint8', [DataType.INT16]: 'int16', [DataType.UINT16]: 'uint16',
-  [DataType.INT32]: 'int32', [DataType.UINT32]: 'uint32', [DataType.INT64]: 'int64', [DataType.UINT64]: 'uint64',
-  [DataType.BOOL]: 'bool', [DataType.STRING]: 'string',
+  [DataType.FLOAT]: 'float32',
+  [DataType.DOUBLE]: 'float64',
+  [DataType.FLOAT16]: 'float16',
+  [DataType.INT8]: 'int8',
+  [DataType.UINT8]: 'uint8',
+  [DataType.INT16]: 'int16',
+  [DataType.UINT16]: 'uint16',
+  [DataType.INT32]: 'int32',
+  [DataType.UINT32]: 'uint32',
+  [DataType.INT64]: 'int64',
+  [DataType.UINT64]: 'uint64',
+  [DataType.BOOL]: 'bool',
+  [DataType.STRING]: 'string',
 };
 const CODES: Record<DType, number> = Object.fromEntries(Object.entries(DTYPES).map(([k, v]) => [v, Number(k)])) as Record<DType, number>;
 
@@ -19,10 +28,18 @@ export const dataTypeCode = (t: DType): number => CODES[t];
 
 type Ctor = { new (n: number): TypedArray; new (buf: ArrayBuffer, off: number, n: number): TypedArray; BYTES_PER_ELEMENT: number };
 const CTORS: Record<Exclude<DType, 'string'>, Ctor> = {
-  float32: Float32Array as unknown as Ctor, float64: Float64Array as unknown as Ctor, float16: Uint16Array as unknown as Ctor,
-  int8: Int8Array as unknown as Ctor, uint8: Uint8Array as unknown as Ctor, int16: Int16Array as unknown as Ctor,
-  uint16: Uint16Array as unknown as Ctor, int32: Int32Array as unknown as Ctor, uint32: Uint32Array as unknown as Ctor,
-  int64: BigInt64Array as unknown as Ctor, uint64: BigUint64Array as unknown as Ctor, bool: Uint8Array as unknown as Ctor,
+  float32: Float32Array as unknown as Ctor,
+  float64: Float64Array as unknown as Ctor,
+  float16: Uint16Array as unknown as Ctor,
+  int8: Int8Array as unknown as Ctor,
+  uint8: Uint8Array as unknown as Ctor,
+  int16: Int16Array as unknown as Ctor,
+  uint16: Uint16Array as unknown as Ctor,
+  int32: Int32Array as unknown as Ctor,
+  uint32: Uint32Array as unknown as Ctor,
+  int64: BigInt64Array as unknown as Ctor,
+  uint64: BigUint64Array as unknown as Ctor,
+  bool: Uint8Array as unknown as Ctor,
 };
 
 export const numel = (dims: number[]): number => dims.reduce((a, b) => a * b, 1);
@@ -31,7 +48,10 @@ export const numel = (dims: number[]): number => dims.reduce((a, b) => a * b, 1)
 export function readTensor(t: TensorProto): TensorData {
   const name = t.name ?? '';
   if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL || (t.externalData?.length ?? 0) > 0) {
-    throw new QuantizeError(`tensor '${name}' keeps its data in an external file, which we do not support`, { field: `initializer ${name}`, expected: 'weights stored inside the .onnx file' });
+    throw new QuantizeError(`tensor '${name}' keeps its data in an external file, which we do not support`, {
+      field: `initializer ${name}`,
+      expected: 'weights stored inside the .onnx file',
+    });
   }
   const type = dtypeOf(t.dataType ?? 0, `tensor ${name}`);
   const dims = (t.dims ?? []).map(toNum);
@@ -47,7 +67,10 @@ export function readTensor(t: TensorProto): TensorData {
   const raw = t.rawData;
   if (raw && raw.byteLength > 0) {
     if (raw.byteLength !== n * C.BYTES_PER_ELEMENT) {
-      throw new QuantizeError(`tensor '${name}' has ${raw.byteLength} bytes of raw data for shape [${dims}]`, { field: `tensor ${name}`, expected: `${n * C.BYTES_PER_ELEMENT} bytes` });
+      throw new QuantizeError(`tensor '${name}' has ${raw.byteLength} bytes of raw data for shape [${dims}]`, {
+        field: `tensor ${name}`,
+        expected: `${n * C.BYTES_PER_ELEMENT} bytes`,
+      });
     }
     const copy = new Uint8Array(raw.byteLength); // aligned copy (raw may be a Node Buffer view)
     copy.set(raw);
@@ -55,11 +78,21 @@ export function readTensor(t: TensorProto): TensorData {
   }
   let src: ArrayLike<unknown>;
   switch (type) {
-    case 'float32': src = t.floatData ?? []; break;
-    case 'float64': src = t.doubleData ?? []; break;
-    case 'int64': src = t.int64Data ?? []; break;
-    case 'uint32': case 'uint64': src = t.uint64Data ?? []; break;
-    default: src = t.int32Data ?? []; // int8/16, uint8/16, int32, bool, float16 bits
+    case 'float32':
+      src = t.floatData ?? [];
+      break;
+    case 'float64':
+      src = t.doubleData ?? [];
+      break;
+    case 'int64':
+      src = t.int64Data ?? [];
+      break;
+    case 'uint32':
+    case 'uint64':
+      src = t.uint64Data ?? [];
+      break;
+    default:
+      src = t.int32Data ?? []; // int8/16, uint8/16, int32, bool, float16 bits
   }
   if (src.length !== n) {
     throw new QuantizeError(`tensor '${name}' has ${src.length} values for shape [${dims}]`, { field: `tensor ${name}`, expected: `${n} values` });

@@ -14,9 +14,19 @@ export interface VerifyResult {
 }
 
 const BYTES: Record<number, number> = {
-  [DataType.FLOAT]: 4, [DataType.UINT8]: 1, [DataType.INT8]: 1, [DataType.UINT16]: 2, [DataType.INT16]: 2,
-  [DataType.INT32]: 4, [DataType.INT64]: 8, [DataType.BOOL]: 1, [DataType.FLOAT16]: 2, [DataType.DOUBLE]: 8,
-  [DataType.UINT32]: 4, [DataType.UINT64]: 8, [DataType.BFLOAT16]: 2,
+  [DataType.FLOAT]: 4,
+  [DataType.UINT8]: 1,
+  [DataType.INT8]: 1,
+  [DataType.UINT16]: 2,
+  [DataType.INT16]: 2,
+  [DataType.INT32]: 4,
+  [DataType.INT64]: 8,
+  [DataType.BOOL]: 1,
+  [DataType.FLOAT16]: 2,
+  [DataType.DOUBLE]: 8,
+  [DataType.UINT32]: 4,
+  [DataType.UINT64]: 8,
+  [DataType.BFLOAT16]: 2,
 };
 
 interface TensorMeta {
@@ -36,7 +46,11 @@ export function verifyModel(model: ModelProto): VerifyResult {
   const meta = new Map<string, TensorMeta>();
   for (const v of [...(g.input ?? []), ...(g.valueInfo ?? []), ...(g.output ?? [])]) {
     const tt = v.type?.tensorType;
-    if (v.name && tt) meta.set(v.name, { type: tt.elemType ?? undefined, dims: tt.shape ? (tt.shape.dim ?? []).map((d) => (d.dimValue != null && toNum(d.dimValue) > 0 ? toNum(d.dimValue) : -1)) : undefined });
+    if (v.name && tt)
+      meta.set(v.name, {
+        type: tt.elemType ?? undefined,
+        dims: tt.shape ? (tt.shape.dim ?? []).map((d) => (d.dimValue != null && toNum(d.dimValue) > 0 ? toNum(d.dimValue) : -1)) : undefined,
+      });
   }
   for (const t of g.initializer ?? []) meta.set(t.name ?? '', { type: t.dataType ?? undefined, dims: (t.dims ?? []).map(toNum) });
   for (const i of g.input ?? []) {

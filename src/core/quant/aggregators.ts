@@ -11,9 +11,7 @@ import { QuantizeError } from '../types';
 export type StatType = NonNullable<RangeEstimatorSide['type']>;
 export type AggregatorName = NonNullable<RangeEstimatorSide['aggregator']>;
 
-export const AGGREGATORS: readonly AggregatorName[] = [
-  'mean', 'max', 'min', 'median', 'mean_no_outliers', 'median_no_outliers', 'hl_estimator',
-];
+export const AGGREGATORS: readonly AggregatorName[] = ['mean', 'max', 'min', 'median', 'mean_no_outliers', 'median_no_outliers', 'hl_estimator'];
 
 /**
  * `np.quantile(a, q)` with the default 'linear' method on an ascending-sorted array:
@@ -152,10 +150,18 @@ export function aggregateMatrix(values: ArrayLike<number>, n: number, c: number,
         for (let i = 0; i < n; i++) if (col[i] < r || Number.isNaN(col[i])) r = col[i];
         break;
       }
-      case 'median': r = medianSorted(sortedCopy(col)); break;
-      case 'mean_no_outliers': r = noOutliers(col, 'mean'); break;
-      case 'median_no_outliers': r = noOutliers(col, 'median'); break;
-      case 'hl_estimator': r = hodgesLehmann(col); break;
+      case 'median':
+        r = medianSorted(sortedCopy(col));
+        break;
+      case 'mean_no_outliers':
+        r = noOutliers(col, 'mean');
+        break;
+      case 'median_no_outliers':
+        r = noOutliers(col, 'median');
+        break;
+      case 'hl_estimator':
+        r = hodgesLehmann(col);
+        break;
       default:
         throw new QuantizeError(`unknown aggregator '${String(agg)}'`, { expected: AGGREGATORS.join(' | ') });
     }

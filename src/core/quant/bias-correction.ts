@@ -40,9 +40,7 @@ export interface BiasCorrectionInput {
   inputQuantizer?: QuantizerParams;
 }
 
-export type BiasCorrectionResult =
-  | { applied: true; bias: Float32Array; maxRelativeChange: number }
-  | { applied: false; reason: string };
+export type BiasCorrectionResult = { applied: true; bias: Float32Array; maxRelativeChange: number } | { applied: false; reason: string };
 
 export function fastBiasCorrection(inp: BiasCorrectionInput, threshold = FBC_THRESHOLD): BiasCorrectionResult {
   const { node, bias } = inp;

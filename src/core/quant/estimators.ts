@@ -9,9 +9,7 @@ import { AGGREGATORS, type AggregatorName, type StatType } from './aggregators';
 import type { SampleStat } from './statistics';
 
 // The numerics live in ./aggregators (shared with the statistics collector without an import cycle).
-export {
-  AGGREGATORS, aggregateMatrix, hodgesLehmann, medianSorted, noOutliers, quantileSorted, type AggregatorName, type StatType,
-} from './aggregators';
+export { AGGREGATORS, aggregateMatrix, hodgesLehmann, medianSorted, noOutliers, quantileSorted, type AggregatorName, type StatType } from './aggregators';
 
 /** One side (min or max) of a resolved activation estimator. */
 export interface ResolvedSide {
@@ -107,7 +105,8 @@ function presetOf(cfg: RangeEstimatorConfig): 'default' | 'quantile' {
   const p = cfg.preset ?? 'default';
   if (p !== 'default' && p !== 'quantile') {
     throw new QuantizeError(`unknown range estimator preset '${String(p)}'`, {
-      field: 'range_estimator.preset', expected: 'default | quantile',
+      field: 'range_estimator.preset',
+      expected: 'default | quantile',
     });
   }
   return p;
@@ -138,7 +137,8 @@ export function activationEstimator(params: EstimatorParams, granularity: Granul
     }
     if (!AGGREGATORS.includes(m.aggregator)) {
       throw new QuantizeError(`unknown aggregator '${m.aggregator}'`, {
-        field: `range_estimator.${name}.aggregator`, expected: AGGREGATORS.join(' | '),
+        field: `range_estimator.${name}.aggregator`,
+        expected: AGGREGATORS.join(' | '),
       });
     }
     const r: ResolvedSide = { type: m.type, aggregator: m.aggregator, granularity: m.granularity ?? granularity };

@@ -13,7 +13,11 @@ export class GroupFinder {
   private readonly quantOps: Set<string>;
   private readonly pos: Map<number, number>;
 
-  constructor(private readonly idx: GraphIndex, specs: QuantizerSpec[], quantizableOps: string[]) {
+  constructor(
+    private readonly idx: GraphIndex,
+    specs: QuantizerSpec[],
+    quantizableOps: string[],
+  ) {
     for (const s of specs) {
       this.specs.set(s.id, s);
       for (const c of s.consumers) {

@@ -20,9 +20,13 @@ import { toStored } from './stored';
 
 /** The statistics tune_hyperparams' grid needs beyond the preset's (tuning.ts). */
 const TUNING_STATS: SampleStat[] = [
-  { type: 'min' }, { type: 'max' }, { type: 'abs_max' },
+  { type: 'min' },
+  { type: 'max' },
+  { type: 'abs_max' },
   ...[1e-3, 1e-4].flatMap((p): SampleStat[] => [
-    { type: 'quantile', q: p }, { type: 'quantile', q: 1 - p }, { type: 'abs_quantile', q: 1 - p },
+    { type: 'quantile', q: p },
+    { type: 'quantile', q: 1 - p },
+    { type: 'abs_quantile', q: 1 - p },
   ]),
 ];
 
@@ -58,7 +62,7 @@ export class OnnxQuantizer {
     const n = Math.min(params.stat_subset_size, size);
     const all = Array.from({ length: size }, (_, i) => i);
     if (params.shuffle_data) {
-      let s = (params.seed >>> 0) || 1;
+      let s = params.seed >>> 0 || 1;
       for (let i = all.length - 1; i > 0; i--) {
         s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
         const j = s % (i + 1);
@@ -96,9 +100,16 @@ export class OnnxQuantizer {
         if (q.kind !== 'activation') continue;
         for (const mode of ['symmetric', 'asymmetric'] as const) {
           const est = activationEstimator(params, q.granularity, mode);
-          add(q.tensor, sampleStatsFor(est).map((s) => ({ ...s, granularity: s.granularity ?? q.granularity, axis: 1 })));
+          add(
+            q.tensor,
+            sampleStatsFor(est).map((s) => ({ ...s, granularity: s.granularity ?? q.granularity, axis: 1 })),
+          );
         }
-        if (this.c.tuningStats) add(q.tensor, TUNING_STATS.map((s) => ({ ...s, granularity: q.granularity, axis: 1 })));
+        if (this.c.tuningStats)
+          add(
+            q.tensor,
+            TUNING_STATS.map((s) => ({ ...s, granularity: q.granularity, axis: 1 })),
+          );
       }
     }
     for (const f of this.fbcNodes()) {
@@ -132,14 +143,20 @@ export class OnnxQuantizer {
     const session = await engine.createSession(encodeModel(model));
     const indices = this.calibrationIndices(params);
     try {
-      await this.c.time('statistics', evaluator.run(session, this.c.dataset, indices, {
-        inputName: this.c.inputName, outputName: this.c.outputName, extraOutputs: stats.tensors,
-        batchSize: this.c.batchSize, keepOutputs: false,
-        onBatch: (_i, _o, all) => {
-          for (const t of stats.tensors) if (all[t]) stats.add(t, all[t].data as Float32Array, all[t].dims);
-        },
-        progress: progress && ((d, t) => progress({ stage: 'statistics', done: d, total: t })),
-      }));
+      await this.c.time(
+        'statistics',
+        evaluator.run(session, this.c.dataset, indices, {
+          inputName: this.c.inputName,
+          outputName: this.c.outputName,
+          extraOutputs: stats.tensors,
+          batchSize: this.c.batchSize,
+          keepOutputs: false,
+          onBatch: (_i, _o, all) => {
+            for (const t of stats.tensors) if (all[t]) stats.add(t, all[t].data as Float32Array, all[t].dims);
+          },
+          progress: progress && ((d, t) => progress({ stage: 'statistics', done: d, total: t })),
+        }),
+      );
     } finally {
       await engine.release(session);
     }
@@ -158,7 +175,10 @@ export class OnnxQuantizer {
       if (!this.specs.has(q.id)) continue; // placement is fixed by the session layout
       if (q.kind === 'activation') {
         const est = activationEstimator(params, q.granularity, q.mode);
-        const found = this.findCollector(q.tensor, sampleStatsFor(est).map((s) => ({ ...s, granularity: s.granularity ?? q.granularity, axis: 1 })));
+        const found = this.findCollector(
+          q.tensor,
+          sampleStatsFor(est).map((s) => ({ ...s, granularity: s.granularity ?? q.granularity, axis: 1 })),
+        );
         if (!found) throw new QuantizeError(`no statistics for tensor '${q.tensor}'`);
         const agg = aggregateEstimator({ aggregate: (s, a) => found.col.aggregate({ ...s, granularity: s.granularity ?? q.granularity, axis: 1 }, a) }, est);
         grids.set(q.id, activationParams(q.mode, agg, { levels: q.levels, clipMin: est.min.clipping_value, clipMax: est.max.clipping_value }));
@@ -171,7 +191,10 @@ export class OnnxQuantizer {
     }
     for (const [, ids] of unified) {
       const mode = placement.quantizers.find((q) => q.id === ids[0])!.mode;
-      const u = unifyParams(ids.map((id) => grids.get(id)!), mode);
+      const u = unifyParams(
+        ids.map((id) => grids.get(id)!),
+        mode,
+      );
       for (const id of ids) grids.set(id, u);
     }
     const biases = params.bias_correction ? this.biasCorrections(grids) : {};
@@ -196,7 +219,9 @@ export class OnnxQuantizer {
       const wfq = fakeQuantize(toFloat32(readTensor(winit)), dims, grids.get(wq.id)!, wq.axis ?? 0);
       const aq = this.inputQuantizer(f.node);
       const r = fastBiasCorrection({
-        node: n, weights: wfq, weightDims: dims,
+        node: n,
+        weights: wfq,
+        weightDims: dims,
         bias: toFloat32(readTensor(idx.initializers.get(n.input![2])!)),
         inputMean: inMean.col.aggregate({ type: 'mean', granularity: 'perchannel', axis: 1 }, 'mean'),
         inputSpatial: inMean.shape.slice(1),

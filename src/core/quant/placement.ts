@@ -85,7 +85,8 @@ export function analyzePlacement(idx: GraphIndex, params: DefaultQuantizationPar
     const actXact = (op === 'MatMul' || op === 'Gemm') && !ins.slice(0, 2).some((t) => idx.isConstant(t));
     for (const k of acts) {
       const base: Point = {
-        tensor: ins[k], consumer: { node: name, input: k },
+        tensor: ins[k],
+        consumer: { node: name, input: k },
         perChannel: dw && k === 0 ? dw : undefined,
         symmetricForced: params.model_type === 'transformer' && actXact,
       };
@@ -99,8 +100,15 @@ export function analyzePlacement(idx: GraphIndex, params: DefaultQuantizationPar
     let q = byTensor.get(p.tensor);
     if (!q) {
       q = {
-        id: `a:${p.tensor}`, kind: 'activation', tensor: p.tensor, consumers: [], mode: modes.activations.mode,
-        granularity: 'pertensor', levels: 256, _pc: [], _sym: false,
+        id: `a:${p.tensor}`,
+        kind: 'activation',
+        tensor: p.tensor,
+        consumers: [],
+        mode: modes.activations.mode,
+        granularity: 'pertensor',
+        levels: 256,
+        _pc: [],
+        _sym: false,
       };
       byTensor.set(p.tensor, q);
     }
@@ -131,8 +139,15 @@ export function analyzePlacement(idx: GraphIndex, params: DefaultQuantizationPar
     }
     const mode: QuantMode = modes.weights.mode;
     const spec: QuantizerSpec = {
-      id, kind: 'weight', tensor: w.tensor, consumers: [{ node: w.node.name!, input: w.input }], mode,
-      granularity: 'perchannel', axis: w.axis, channels: dims[w.axis] ?? 1, levels: mode === 'symmetric' ? 255 : 256,
+      id,
+      kind: 'weight',
+      tensor: w.tensor,
+      consumers: [{ node: w.node.name!, input: w.input }],
+      mode,
+      granularity: 'perchannel',
+      axis: w.axis,
+      channels: dims[w.axis] ?? 1,
+      levels: mode === 'symmetric' ? 255 : 256,
     };
     if (dims.length < 2) {
       spec.granularity = 'pertensor';
@@ -152,10 +167,14 @@ export function analyzePlacement(idx: GraphIndex, params: DefaultQuantizationPar
 export function weightAxis(n: NodeProto, idx: GraphIndex): number {
   const dims = (idx.initializers.get(n.input?.[1] ?? '')?.dims ?? []).map(toNum);
   switch (n.opType) {
-    case 'Conv': return 0;
-    case 'ConvTranspose': return 1;
-    case 'Gemm': return attrInt(n, 'transB', 0) ? 0 : 1;
-    default: return Math.max(dims.length - 1, 0); // MatMul [K, N]: output features on the last axis
+    case 'Conv':
+      return 0;
+    case 'ConvTranspose':
+      return 1;
+    case 'Gemm':
+      return attrInt(n, 'transB', 0) ? 0 : 1;
+    default:
+      return Math.max(dims.length - 1, 0); // MatMul [K, N]: output features on the last axis
   }
 }
 
@@ -214,13 +233,19 @@ export function fusedActivationNodes(idx: GraphIndex): string[] {
   for (const n of idx.nodes) {
     const [a, b] = n.input ?? [];
     if (n.opType === 'Mul') {
-      for (const [x, g] of [[a, b], [b, a]]) {
+      for (const [x, g] of [
+        [a, b],
+        [b, a],
+      ]) {
         const p = prodOp(g);
         if (p && (p.opType === 'HardSigmoid' || p.opType === 'Sigmoid') && p.input?.[0] === x) out.push(n.name!);
         const add = isRelu6Of3(g);
         if (add && prodOp(g) && idx.producerNode(prodOp(g)!.input?.[0] ?? '')?.input?.includes(x)) {
           out.push(n.name!, add);
-          const div = idx.usesOf(n.output?.[0] ?? '').map((u) => idx.nodes[u.node]).find((d) => d.opType === 'Div' || d.opType === 'Mul');
+          const div = idx
+            .usesOf(n.output?.[0] ?? '')
+            .map((u) => idx.nodes[u.node])
+            .find((d) => d.opType === 'Div' || d.opType === 'Mul');
           if (div && (scalar(div.input?.[1] ?? '') === 6 || Math.abs((scalar(div.input?.[1] ?? '') ?? 0) - 1 / 6) < 1e-6)) out.push(div.name!);
         }
       }

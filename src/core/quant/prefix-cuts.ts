@@ -54,7 +54,14 @@ export function nodeReads(n: NodeProto): string[] {
  * Cut positions of a switchable `model` (its node list in topological order, as built), at most
  * `maxCuts`, spread evenly over the data-dependent nodes. Returns null when there is no cut.
  */
-export function planPrefixCuts(model: ModelProto, layout: SwitchLayout, inputName: string, outputName: string, sampleShape: number[], maxCuts = MAX_PREFIX_CUTS): PrefixPlan | null {
+export function planPrefixCuts(
+  model: ModelProto,
+  layout: SwitchLayout,
+  inputName: string,
+  outputName: string,
+  sampleShape: number[],
+  maxCuts = MAX_PREFIX_CUTS,
+): PrefixPlan | null {
   const nodes = model.graph?.node ?? [];
   const reads = nodes.map(nodeReads);
   const gateNodes = new Set<number>();
@@ -115,7 +122,7 @@ export function planPrefixCuts(model: ModelProto, layout: SwitchLayout, inputNam
     for (const c of candidates) {
       if (cuts.includes(c)) continue;
       const v = gain([...cuts, c]);
-      if (v > bestGain + 1e-9) (best = c), (bestGain = v);
+      if (v > bestGain + 1e-9) ((best = c), (bestGain = v));
     }
     if (!best) break;
     cuts.push(best);
@@ -157,8 +164,8 @@ function nodeCosts(nodes: NodeProto[], layout: SwitchLayout, inputName: string, 
     if (op === 'Conv' || op === 'MaxPool' || op === 'AveragePool' || op === 'ConvTranspose') {
       const stride = (ints(n, 'strides') ?? []).reduce((a, b) => a * b, 1);
       outPix = op === 'ConvTranspose' ? inPix * stride : Math.max(1, inPix / stride);
-      if (w && op === 'Conv') (macs = size(w) * outPix), (outCh = w[0]);
-      if (w && op === 'ConvTranspose') (macs = size(w) * inPix), (outCh = w[1]);
+      if (w && op === 'Conv') ((macs = size(w) * outPix), (outCh = w[0]));
+      if (w && op === 'ConvTranspose') ((macs = size(w) * inPix), (outCh = w[1]));
     } else if (op.startsWith('Global')) outPix = 1;
     else if ((op === 'Gemm' || op === 'MatMul') && w) {
       macs = size(w);

@@ -40,12 +40,22 @@ export function quantizerModes(params: PresetParams): QuantizerModes {
   let wMode: QuantMode;
   let aMode: QuantMode;
   switch (preset) {
-    case 'performance': wMode = 'symmetric'; aMode = 'symmetric'; break;
-    case 'mixed': wMode = 'symmetric'; aMode = 'asymmetric'; break;
-    case 'accuracy': wMode = 'asymmetric'; aMode = 'asymmetric'; break;
+    case 'performance':
+      wMode = 'symmetric';
+      aMode = 'symmetric';
+      break;
+    case 'mixed':
+      wMode = 'symmetric';
+      aMode = 'asymmetric';
+      break;
+    case 'accuracy':
+      wMode = 'asymmetric';
+      aMode = 'asymmetric';
+      break;
     default:
       throw new QuantizeError(`unsupported preset '${String(preset)}'`, {
-        field: 'preset', expected: 'performance | mixed | accuracy',
+        field: 'preset',
+        expected: 'performance | mixed | accuracy',
       });
   }
   const w = params.weights ?? {};

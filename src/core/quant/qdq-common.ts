@@ -41,7 +41,10 @@ export class Names {
 
 export const node = (name: string, opType: string, input: string[], output: string[], attrs: Record<string, number> = {}): NodeProto =>
   onnx.NodeProto.create({
-    name, opType, input, output,
+    name,
+    opType,
+    input,
+    output,
     attribute: Object.entries(attrs).map(([k, v]) => onnx.AttributeProto.create({ name: k, type: onnx.AttributeProto.AttributeType.INT, i: v })),
   });
 
@@ -64,7 +67,10 @@ export function channelCount(idx: GraphIndex, spec: QuantizerSpec): number {
       }
     }
   }
-  throw new QuantizeError(`per-channel quantizer '${spec.id}': cannot tell how many channels tensor '${spec.tensor}' has along axis ${axis} (no shape in the model and no Conv consumer to read it from)`, { field: spec.tensor, expected: 'QuantizerSpec.channels or a declared shape' });
+  throw new QuantizeError(
+    `per-channel quantizer '${spec.id}': cannot tell how many channels tensor '${spec.tensor}' has along axis ${axis} (no shape in the model and no Conv consumer to read it from)`,
+    { field: spec.tensor, expected: 'QuantizerSpec.channels or a declared shape' },
+  );
 }
 
 /** Rank of the tensor a per-channel activation quantizer sits on. */
@@ -78,7 +84,10 @@ export function tensorRank(idx: GraphIndex, spec: QuantizerSpec): number {
       if (w) return w.length;
     }
   }
-  throw new QuantizeError(`per-channel quantizer '${spec.id}': cannot tell the rank of tensor '${spec.tensor}'`, { field: spec.tensor, expected: 'a declared shape or a Conv consumer' });
+  throw new QuantizeError(`per-channel quantizer '${spec.id}': cannot tell the rank of tensor '${spec.tensor}'`, {
+    field: spec.tensor,
+    expected: 'a declared shape or a Conv consumer',
+  });
 }
 
 /** Throws unless `spec.tensor` is (or may be: type unknown) a float32 tensor. */
@@ -130,9 +139,9 @@ export function gridArrays(id: string, p: QuantizerParams, n: number): { scale: 
   const scale = p.scale.length === n ? p.scale : new Float32Array(n).fill(p.scale[0]);
   const zp = p.zeroPoint.length === n ? p.zeroPoint : new Int32Array(n).fill(p.zeroPoint[0]);
   for (let c = 0; c < n; c++) {
-    if (!(scale[c] > 0) || !Number.isFinite(scale[c])) throw new QuantizeError(`quantizer '${id}': scale ${scale[c]} in channel ${c}`, { field: id, expected: 'a positive finite scale' });
+    if (!(scale[c] > 0) || !Number.isFinite(scale[c]))
+      throw new QuantizeError(`quantizer '${id}': scale ${scale[c]} in channel ${c}`, { field: id, expected: 'a positive finite scale' });
     if (zp[c] < p.qmin || zp[c] > p.qmax) throw new QuantizeError(`quantizer '${id}': zero point ${zp[c]} outside [${p.qmin}, ${p.qmax}]`, { field: id });
   }
   return { scale, zp };
 }
-

@@ -86,7 +86,10 @@ export function exportQdqModel(
     } else {
       checkFloatTensor(types, spec);
       if (p.qmin !== lo || p.qmax !== hi) {
-        throw new QuantizeError(`activation quantizer '${spec.id}': grid [${p.qmin}, ${p.qmax}] is not the full ${p.dtype} range, which QuantizeLinear saturates to`, { field: spec.id, expected: `[${lo}, ${hi}]` });
+        throw new QuantizeError(`activation quantizer '${spec.id}': grid [${p.qmin}, ${p.qmax}] is not the full ${p.dtype} range, which QuantizeLinear saturates to`, {
+          field: spec.id,
+          expected: `[${lo}, ${hi}]`,
+        });
       }
       const C = perChannel ? channelCount(idx, spec) : 1;
       const grid = gridArrays(spec.id, p, C);
@@ -113,7 +116,8 @@ export function exportQdqModel(
     const old = n.input?.[k];
     if (old) {
       const dims = (idx.initializers.get(old)?.dims ?? []).map(toNum);
-      if (dims.reduce((a, b) => a * b, 1) !== data.length) throw new QuantizeError(`corrected bias for node '${nodeName}' has ${data.length} values, its bias '${old}' has shape [${dims}]`, { field: nodeName });
+      if (dims.reduce((a, b) => a * b, 1) !== data.length)
+        throw new QuantizeError(`corrected bias for node '${nodeName}' has ${data.length} values, its bias '${old}' has shape [${dims}]`, { field: nodeName });
       const name = names.fresh(`${old}_corrected`);
       inits.push(makeTensor(name, 'float32', dims, data));
       n.input![k] = name;
@@ -153,5 +157,8 @@ function biasInput(n: NodeProto, idx: GraphIndex): number {
     const k = (n.input ?? []).findIndex((t) => idx.isConstant(t));
     if (k >= 0) return k;
   }
-  throw new QuantizeError(`node '${n.name}' (${op}) has no bias input a corrected bias could replace`, { field: n.name ?? '', expected: 'Conv, ConvTranspose, Gemm, or Add with a constant input' });
+  throw new QuantizeError(`node '${n.name}' (${op}) has no bias input a corrected bias could replace`, {
+    field: n.name ?? '',
+    expected: 'Conv, ConvTranspose, Gemm, or Add with a constant input',
+  });
 }

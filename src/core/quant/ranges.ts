@@ -191,9 +191,7 @@ export function asymmetricActivationParams(min: ArrayLike<number>, max: ArrayLik
 
 /** Activation params from aggregated statistics (`max` is the abs-max for symmetric mode). */
 export function activationParams(mode: QuantMode, stats: { min: ArrayLike<number>; max: ArrayLike<number> }, opts: ActivationRangeOptions = {}): QuantizerParams {
-  return mode === 'symmetric'
-    ? symmetricActivationParams(stats.max, stats.min, opts)
-    : asymmetricActivationParams(stats.min, stats.max, opts);
+  return mode === 'symmetric' ? symmetricActivationParams(stats.max, stats.min, opts) : asymmetricActivationParams(stats.min, stats.max, opts);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -230,9 +228,14 @@ export function channelStat(w: Float32Array, dims: number[], axis: number, type:
       for (let i = 0; i < inner; i++) {
         const v = w[off + i];
         if (buf) buf[k++] = type === 'abs_quantile' ? Math.abs(v) : v;
-        else if (type === 'min') { if (v < r) r = v; }
-        else if (type === 'max') { if (v > r) r = v; }
-        else { const av = Math.abs(v); if (av > r) r = av; }
+        else if (type === 'min') {
+          if (v < r) r = v;
+        } else if (type === 'max') {
+          if (v > r) r = v;
+        } else {
+          const av = Math.abs(v);
+          if (av > r) r = av;
+        }
       }
     }
     out[c] = buf ? quantileSorted(buf.sort(), q as number) : r;
@@ -295,7 +298,10 @@ export function unifyRanges(list: { low: ArrayLike<number>; high: ArrayLike<numb
   const low = new Float64Array(n).fill(Infinity);
   const high = new Float64Array(n).fill(-Infinity);
   for (const r of list) {
-    for (const [src, dst, pick] of [[r.low, low, Math.min], [r.high, high, Math.max]] as const) {
+    for (const [src, dst, pick] of [
+      [r.low, low, Math.min],
+      [r.high, high, Math.max],
+    ] as const) {
       if (src.length !== 1 && src.length !== n) throw new QuantizeError(`unifyRanges: cannot broadcast length ${src.length} to ${n}`);
       for (let i = 0; i < n; i++) dst[i] = pick(dst[i], src[src.length === 1 ? 0 : i]);
     }
@@ -315,7 +321,11 @@ export function paramsFromRange(low: ArrayLike<number>, high: ArrayLike<number>,
   if (mode === 'asymmetric') return asymmetricFromMinMax(low, high, levels);
   let allNonNegative = true;
   for (let i = 0; i < low.length; i++) if (!(low[i] >= 0)) allNonNegative = false;
-  if (allNonNegative) return unsignedGrid(Float64Array.from(high, (h) => Math.max(h, 8e-5)), levels);
+  if (allNonNegative)
+    return unsignedGrid(
+      Float64Array.from(high, (h) => Math.max(h, 8e-5)),
+      levels,
+    );
   const max = Float64Array.from(high, (h, i) => Math.max(h, (-low[i] * (levels - 2)) / levels, 8e-5));
   return signedGrid(max, levels, false);
 }

@@ -40,7 +40,11 @@ interface Entry {
 }
 
 /** Shape of one sample seen as [outer, channels, inner]. */
-interface Layout { outer: number; channels: number; inner: number }
+interface Layout {
+  outer: number;
+  channels: number;
+  inner: number;
+}
 
 export class TensorStatsCollector {
   readonly granularity: Granularity;
@@ -164,13 +168,26 @@ export class TensorStatsCollector {
         for (const e of list) {
           let r: number;
           switch (e.stat.type) {
-            case 'min': r = mn; break;
-            case 'max': r = mx; break;
-            case 'abs_max': r = amx; break;
-            case 'mean': r = blockLen ? sum / blockLen : NaN; break;
-            case 'quantile': r = quantileSorted(plain as Float32Array, e.stat.q as number); break;
-            case 'abs_quantile': r = quantileSorted(abs as Float32Array, e.stat.q as number); break;
-            default: throw new QuantizeError(`unknown statistic '${String(e.stat.type)}'`);
+            case 'min':
+              r = mn;
+              break;
+            case 'max':
+              r = mx;
+              break;
+            case 'abs_max':
+              r = amx;
+              break;
+            case 'mean':
+              r = blockLen ? sum / blockLen : NaN;
+              break;
+            case 'quantile':
+              r = quantileSorted(plain as Float32Array, e.stat.q as number);
+              break;
+            case 'abs_quantile':
+              r = quantileSorted(abs as Float32Array, e.stat.q as number);
+              break;
+            default:
+              throw new QuantizeError(`unknown statistic '${String(e.stat.type)}'`);
           }
           e.data[(e.n + s) * e.width + c] = r;
         }

@@ -132,7 +132,15 @@ export function buildSwitchableModel(model: ModelProto, specs: QuantizerSpec[], 
       gridDims = Array.from({ length: rank }, (_, k) => (k === a ? channels : 1));
     }
     const entry: SwitchEntry = {
-      id: spec.id, index: i, tensor: spec.tensor, output: names.claim(`${spec.tensor}__aaq${i}`), kind, gate, perChannel, channels, gridDims,
+      id: spec.id,
+      index: i,
+      tensor: spec.tensor,
+      output: names.claim(`${spec.tensor}__aaq${i}`),
+      kind,
+      gate,
+      perChannel,
+      channels,
+      gridDims,
       inputs: { on: names.claim(`${p}on`), scale: names.claim(`${p}scale`) },
     };
     inputs.push(valueInfo(entry.inputs.on, DataType.BOOL, []));
@@ -195,13 +203,18 @@ export function buildSwitchableModel(model: ModelProto, specs: QuantizerSpec[], 
       const then = onnx.GraphProto.create({ name: t('then_graph'), node: fqNodes, output: [valueInfo(thenOut, DataType.FLOAT)] });
       const elseOut = t('else');
       const other = onnx.GraphProto.create({ name: t('else_graph'), node: [node(t('else_Identity'), 'Identity', [T], [elseOut])], output: [valueInfo(elseOut, DataType.FLOAT)] });
-      nodes.push(onnx.NodeProto.create({
-        name: names.claim(`${p}If`), opType: 'If', input: [entry.inputs.on], output: [entry.output],
-        attribute: [
-          onnx.AttributeProto.create({ name: 'then_branch', type: AttrType.GRAPH, g: then }),
-          onnx.AttributeProto.create({ name: 'else_branch', type: AttrType.GRAPH, g: other }),
-        ],
-      }));
+      nodes.push(
+        onnx.NodeProto.create({
+          name: names.claim(`${p}If`),
+          opType: 'If',
+          input: [entry.inputs.on],
+          output: [entry.output],
+          attribute: [
+            onnx.AttributeProto.create({ name: 'then_branch', type: AttrType.GRAPH, g: then }),
+            onnx.AttributeProto.create({ name: 'else_branch', type: AttrType.GRAPH, g: other }),
+          ],
+        }),
+      );
     }
     chains.set(T, [...(chains.get(T) ?? []), ...nodes]);
     rewire(idx, spec, entry.output);
@@ -229,7 +242,12 @@ export function buildSwitchableModel(model: ModelProto, specs: QuantizerSpec[], 
  * get a neutral grid: scale 1, wide bounds) and the weight/bias overrides (fake-quantized values
  * by initializer name).
  */
-export function makeFeeds(layout: SwitchLayout, enabled: Set<string>, params: Record<string, QuantizerParams>, overrides: Record<string, Float32Array>): Record<string, TensorData> {
+export function makeFeeds(
+  layout: SwitchLayout,
+  enabled: Set<string>,
+  params: Record<string, QuantizerParams>,
+  overrides: Record<string, Float32Array>,
+): Record<string, TensorData> {
   const feeds: Record<string, TensorData> = {};
   for (const e of layout.activations) {
     const on = enabled.has(e.id);
@@ -258,7 +276,10 @@ export function makeFeeds(layout: SwitchLayout, enabled: Set<string>, params: Re
         scale = g.scale;
         const shift = p.qmin === -128 && p.qmax === 127 ? 128 : p.qmin === 0 && p.qmax === 255 ? 0 : undefined;
         if (shift === undefined) {
-          throw new QuantizeError(`quantizer '${e.id}': grid [${p.qmin}, ${p.qmax}] is not a full 8-bit grid, which the qdq switchable graph needs`, { field: e.id, expected: '[-128, 127] or [0, 255] (or use the float flavor)' });
+          throw new QuantizeError(`quantizer '${e.id}': grid [${p.qmin}, ${p.qmax}] is not a full 8-bit grid, which the qdq switchable graph needs`, {
+            field: e.id,
+            expected: '[-128, 127] or [0, 255] (or use the float flavor)',
+          });
         }
         for (let c = 0; c < n; c++) zp[c] = g.zp[c] + shift;
       }
@@ -270,8 +291,13 @@ export function makeFeeds(layout: SwitchLayout, enabled: Set<string>, params: Re
   for (const o of layout.overridable) feeds[o.name] = { type: 'float32', dims: o.dims, data: o.fp32 };
   for (const [name, data] of Object.entries(overrides)) {
     const dims = known.get(name);
-    if (!dims) throw new QuantizeError(`override '${name}' is not an overridable input of the switchable model`, { field: name, expected: `one of: ${[...known.keys()].join(', ') || '(none)'}` });
-    if (data.length !== numel(dims)) throw new QuantizeError(`override '${name}' has ${data.length} values for shape [${dims}]`, { field: name, expected: `${numel(dims)} values` });
+    if (!dims)
+      throw new QuantizeError(`override '${name}' is not an overridable input of the switchable model`, {
+        field: name,
+        expected: `one of: ${[...known.keys()].join(', ') || '(none)'}`,
+      });
+    if (data.length !== numel(dims))
+      throw new QuantizeError(`override '${name}' has ${data.length} values for shape [${dims}]`, { field: name, expected: `${numel(dims)} values` });
     feeds[name] = { type: 'float32', dims, data };
   }
   return feeds;

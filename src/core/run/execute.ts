@@ -78,7 +78,9 @@ export async function executeRun(run: OpenedRun, o: ExecuteOptions): Promise<Run
       let storing = false;
       try {
         aaq = await runAccuracyAware(run.backend, params, {
-          resumeFrom, progress: o.progress, log,
+          resumeFrom,
+          progress: o.progress,
+          log,
           checkpoint: async (s) => {
             storing = true;
             const c = counts();
@@ -114,7 +116,10 @@ export async function executeRun(run: OpenedRun, o: ExecuteOptions): Promise<Run
     backend: run.backend,
     engine: { backend: run.engine.backend, label: run.engine.label },
     model: { path: o.modelPath, name: basename(o.modelPath), bytes: inputs.modelBytes.byteLength, quantizedBytes: qdq.byteLength },
-    state, ...m, aaq, priorCounts: prior,
+    state,
+    ...m,
+    aaq,
+    priorCounts: prior,
     savings: run.savings,
     totalMs: performance.now() - o.startedAt,
     warnings: inputs.warnings,

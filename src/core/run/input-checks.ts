@@ -16,7 +16,9 @@ export function modelInputShape(model: ModelProto, layoutHint?: 'NCHW' | 'NHWC',
   const shape = idx.shapeOf(name);
   if (!shape || shape.length < 2) {
     throw new QuantizeError(shape ? `has shape [${shape.map((d) => (d < 0 ? '?' : d)).join(', ')}]` : 'has no declared shape', {
-      file, field, expected: 'a model input shaped [N, C, H, W] or [N, H, W, C] (or [N, features])',
+      file,
+      field,
+      expected: 'a model input shaped [N, C, H, W] or [N, H, W, C] (or [N, features])',
     });
   }
   const elem = idx.valueInfo.get(name)?.type?.tensorType?.elemType;
@@ -40,13 +42,16 @@ export function checkLabels(ds: OpenedDataset, classes: number | undefined, metr
   if (names) {
     if (names.length === 1) {
       throw new QuantizeError(`only one class folder ('${names[0]}'): every sample would get label 0`, {
-        file: files.data, field: 'dataset.data_source',
+        file: files.data,
+        field: 'dataset.data_source',
         expected: 'one subfolder per class (two or more, in class-index order), a labels file, or the metric agreement@top1',
       });
     }
     if (classes !== undefined && names.length > classes) {
       throw new QuantizeError(`${names.length} class folders, but the model scores ${classes} classes`, {
-        file: files.data, field: 'dataset.data_source', expected: `at most ${classes} class folders (labels 0..${classes - 1} in sorted folder order)`,
+        file: files.data,
+        field: 'dataset.data_source',
+        expected: `at most ${classes} class folders (labels 0..${classes - 1} in sorted folder order)`,
       });
     }
     return;
@@ -56,7 +61,9 @@ export function checkLabels(ds: OpenedDataset, classes: number | undefined, metr
     const l = ds.label(i);
     if (l >= classes) {
       throw new QuantizeError(`label ${l} of sample ${i} is out of range for the model's ${classes} classes`, {
-        file: files.labels ?? files.data, field: 'dataset.labels', expected: `class indices 0..${classes - 1}`,
+        file: files.labels ?? files.data,
+        field: 'dataset.labels',
+        expected: `class indices 0..${classes - 1}`,
       });
     }
   }

@@ -114,7 +114,20 @@ export async function prepareInputs(inp: RunInputs): Promise<PreparedInputs> {
     config: await hashBytes(new TextEncoder().encode(JSON.stringify({ algorithm, dataset: datasetConfig, metrics: cfg.engine.metrics }))),
   };
   return {
-    parsed, configName: inp.configName, algorithm, params: algorithm.params, modelName, modelBytes, original, model, normalize: report,
-    dataset, datasetConfig, files, metrics, fingerprints, warnings,
+    parsed,
+    configName: inp.configName,
+    algorithm,
+    params: algorithm.params,
+    modelName,
+    modelBytes,
+    original,
+    model,
+    normalize: report,
+    dataset,
+    datasetConfig,
+    files,
+    metrics,
+    fingerprints,
+    warnings,
   };
 }

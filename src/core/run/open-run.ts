@@ -75,11 +75,22 @@ export class OpenedRun {
     this.evaluation = evaluationOptions(inputs.algorithm, this.engine.traits, this.opts.settings);
     this.savings = savingsOptions(inputs.algorithm, this.engine.traits);
     const e = this.evaluation;
-    this.backend = await asModelError(inputs.modelName, () =>
-      new OnnxQuantizationBackend({
-        engine: this.engine, model: inputs.model, dataset: inputs.dataset, metrics: inputs.metrics, placementParams: inputs.params,
-        batchSize: e.batchSize, flavor: e.flavor, gate: e.gate, mode: e.mode, tuningStats: e.tuningStats, prefixCache: e.prefixCache,
-      }),
+    this.backend = await asModelError(
+      inputs.modelName,
+      () =>
+        new OnnxQuantizationBackend({
+          engine: this.engine,
+          model: inputs.model,
+          dataset: inputs.dataset,
+          metrics: inputs.metrics,
+          placementParams: inputs.params,
+          batchSize: e.batchSize,
+          flavor: e.flavor,
+          gate: e.gate,
+          mode: e.mode,
+          tuningStats: e.tuningStats,
+          prefixCache: e.prefixCache,
+        }),
     );
   }
 

@@ -38,8 +38,7 @@ export function stepBackSpec(direction: 'higher-better' | 'lower-better' = 'high
   };
 }
 
-export const stepBackParams = (over: Partial<AccuracyAwareParams> = {}) =>
-  aaqParams({ maximal_drop: 0.0625, ranking_subset_size: 4, ...over });
+export const stepBackParams = (over: Partial<AccuracyAwareParams> = {}) => aaqParams({ maximal_drop: 0.0625, ranking_subset_size: 4, ...over });
 
 export function stepBack(direction: 'higher-better' | 'lower-better' = 'higher-better'): FakeBackend {
   return new FakeBackend(stepBackSpec(direction));

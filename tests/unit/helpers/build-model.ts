@@ -37,7 +37,15 @@ export function buildModel(opts: {
 }): ModelProto {
   let seed = 1;
   const inits = Object.entries(opts.initializers ?? {}).map(([name, dims]) =>
-    makeTensor(name, 'float32', dims, weights(dims.reduce((a, b) => a * b, 1), seed++)),
+    makeTensor(
+      name,
+      'float32',
+      dims,
+      weights(
+        dims.reduce((a, b) => a * b, 1),
+        seed++,
+      ),
+    ),
   );
   return onnx.ModelProto.create({
     irVersion: 7,
