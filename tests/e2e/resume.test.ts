@@ -23,7 +23,15 @@ async function startDemo(page: Page): Promise<void> {
 
 /** Reloads while the groups are being ranked; returns the interrupted run's id. */
 async function reloadWhileRanking(page: Page): Promise<string> {
-  await page.waitForSelector('[data-stage="ranking"].active', { timeout: 240_000 });
+  // The ranking stage, or whatever ended the run before it (then say what it was).
+  await page.waitForFunction(() => document.querySelector('[data-stage="ranking"].active, [data-testid="run-error"], [data-testid="results"]'), null, {
+    timeout: 240_000,
+    polling: 50,
+  });
+  if (!(await page.$('[data-stage="ranking"].active'))) {
+    const why = (await page.$('[data-testid="run-error"]')) ? 'the run failed' : 'the run finished before it was seen ranking';
+    throw new Error(`${why}: ${await page.textContent('[data-testid="run-error"], [data-testid="run-log"]')}`);
+  }
   await page.reload();
   const button = await page.waitForSelector('[data-testid="resume-run"]', { timeout: 30_000 });
   return (await button.getAttribute('data-run'))!;
