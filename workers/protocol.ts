@@ -29,6 +29,9 @@ export interface RunSettings {
   /** WASM threads (used when the page is cross-origin isolated). */
   threads: number;
   mode: EvalMode;
+  /** MiB the run's caches may hold (decoded samples, cached activations; src/core/run/memory.ts).
+   *  Absent in runs stored before it existed: the default. */
+  memoryMiB?: number;
 }
 
 // ---------------------------------------------------------------------------------------------

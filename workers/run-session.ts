@@ -174,7 +174,10 @@ async function execute(
     if (info.fallback) emit({ type: 'warning', message: info.fallback });
   };
   const engines = studioEngines(settings.backend, settings.threads, gate, onEngine, () => (gpuLost ? lostError() : null));
-  const run = await OpenedRun.open(inputs, { engines, settings: { batchSize: settings.batchSize, mode: settings.mode } });
+  const run = await OpenedRun.open(inputs, {
+    engines,
+    settings: { batchSize: settings.batchSize, mode: settings.mode, memoryBytes: settings.memoryMiB === undefined ? undefined : settings.memoryMiB * 2 ** 20 },
+  });
   try {
     const snapshots: RunSnapshots = {
       store,

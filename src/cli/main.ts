@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { AAQ_VERSION, summaryText } from '../core/report';
 import { executeRun } from '../core/run/execute';
+import { DEFAULT_MEMORY_BYTES, MIN_MEMORY_BYTES } from '../core/run/memory';
 import { resumePoint } from '../core/run/run-record';
 import { QuantizeError, type RunEvent } from '../core/types';
 import { folderSnapshots } from '../node/resume';
@@ -31,6 +32,7 @@ interface CommonOpts {
   batch: string;
   mode: 'auto' | 'calibrate' | 'switchable' | 'session-per-config';
   threads?: string;
+  memory?: string;
   quiet?: boolean;
 }
 
@@ -39,7 +41,20 @@ function setupOptions(o: CommonOpts): RunSetupOptions {
   if (!Number.isInteger(batch) || batch < 1) throw new QuantizeError(`--batch ${o.batch}`, { expected: 'a positive integer' });
   const threads = o.threads === undefined ? undefined : Number(o.threads);
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) throw new QuantizeError(`--threads ${o.threads}`, { expected: 'a positive integer' });
-  return { config: o.config, model: o.model, data: o.data, engine: o.engine, batch, mode: o.mode, threads };
+  const memory = o.memory === undefined ? undefined : Number(o.memory);
+  if (memory !== undefined && (!Number.isFinite(memory) || memory * 2 ** 20 < MIN_MEMORY_BYTES)) {
+    throw new QuantizeError(`--memory ${o.memory}`, { expected: `a number of MiB ≥ ${MIN_MEMORY_BYTES / 2 ** 20}` });
+  }
+  return {
+    config: o.config,
+    model: o.model,
+    data: o.data,
+    engine: o.engine,
+    batch,
+    mode: o.mode,
+    threads,
+    memoryBytes: memory === undefined ? undefined : Math.floor(memory * 2 ** 20),
+  };
 }
 
 function warn(setup: RunSetup, quiet?: boolean): void {
@@ -123,6 +138,10 @@ function common(cmd: Command): Command {
     )
     .option('-b, --batch <n>', 'batch size', '16')
     .option('--threads <n>', 'intra-op threads (native engine)')
+    .option(
+      '--memory <MiB>',
+      `memory the run may keep for decoded samples and cached activations (default ${DEFAULT_MEMORY_BYTES / 2 ** 20}); past it samples are decoded again, results unchanged`,
+    )
     .option('-q, --quiet', 'no progress on stderr');
 }
 

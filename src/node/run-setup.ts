@@ -24,6 +24,8 @@ export interface RunSetupOptions {
   /** How candidate configurations are evaluated (default 'auto': the back end's measured faster mode). */
   mode?: EvalModeOption;
   threads?: number;
+  /** Bytes the run's caches may hold (src/core/run/memory.ts). */
+  memoryBytes?: number;
 }
 
 /** A prepared CLI run: the core's inputs and opened run, with the paths it was read from. */
@@ -80,7 +82,7 @@ export async function prepareRun(opts: RunSetupOptions): Promise<RunSetup> {
   });
   const run = await OpenedRun.open(inputs, {
     engines: { create: () => createNodeEngine(opts.engine ?? 'native', { threads: opts.threads }) },
-    settings: { batchSize: opts.batch, mode: opts.mode },
+    settings: { batchSize: opts.batch, mode: opts.mode, memoryBytes: opts.memoryBytes },
   });
   return {
     ...inputs,

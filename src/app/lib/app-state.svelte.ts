@@ -4,6 +4,7 @@
 import { defaultAaqConfig } from '../../../src/core/config/serialize';
 import { parsePotConfig } from '../../../src/core/config/parse';
 import type { PotConfig } from '../../../src/core/config/types';
+import { deviceMemoryBudget } from '../../core/run/memory';
 import type { DataPreview, ModelSummary, RunMeta, RunSettings } from '../../../workers/protocol';
 import { classifyData, type PickedData } from './files';
 import { errorText } from './format';
@@ -18,6 +19,12 @@ export interface LoadedModel {
 }
 
 /** WASM threads: up to 4, leaving one core to the page so it stays responsive during a run. */
+/** The caches' budget for this device (src/core/run/memory.ts): an eighth of navigator.deviceMemory, at most the CLI's default. */
+function defaultMemoryMiB(): number {
+  const gib = typeof navigator !== 'undefined' ? (navigator as Navigator & { deviceMemory?: number }).deviceMemory : undefined;
+  return Math.round(deviceMemoryBudget(gib) / 2 ** 20);
+}
+
 function defaultThreads(): number {
   const hc = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 2 : 2;
   return Math.max(1, Math.min(4, hc - 1));
@@ -32,7 +39,7 @@ class AppState {
   preview = $state.raw<DataPreview | null>(null);
   previewError = $state<string | null>(null);
   config = $state<PotConfig | null>(null);
-  settings = $state<RunSettings>({ backend: 'wasm', batchSize: 16, threads: defaultThreads(), mode: 'auto' });
+  settings = $state<RunSettings>({ backend: 'wasm', batchSize: 16, threads: defaultThreads(), mode: 'auto', memoryMiB: defaultMemoryMiB() });
   runs = $state.raw<RunMeta[]>([]);
   busy = $state<string | null>(null);
   demo = $state(false);

@@ -1,5 +1,6 @@
 // The `npx aaq quantize …` command equivalent to the studio's settings (as Squoosh shows its CLI).
 
+import { DEFAULT_MEMORY_BYTES } from '../../core/run/memory';
 import type { RunSettings } from '../../../workers/protocol';
 
 const q = (s: string) => (/^[\w./@:+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
@@ -21,6 +22,7 @@ export function cliCommand(c: CliInput): string {
   parts.push(`-e wasm`);
   if (c.settings.batchSize !== 16) parts.push(`-b ${c.settings.batchSize}`);
   if (c.settings.mode !== 'auto') parts.push(`--mode ${c.settings.mode}`);
+  if (c.settings.memoryMiB !== undefined && c.settings.memoryMiB * 2 ** 20 !== DEFAULT_MEMORY_BYTES) parts.push(`--memory ${c.settings.memoryMiB}`);
   parts.push(`-o ${q(`${stem}-int8.onnx`)}`, `-r ${q(`${stem}-report.json`)}`);
   return parts.join(' \\\n    ');
 }

@@ -31,6 +31,8 @@ export interface EvalSessionsOptions {
   perConfig: 'fake-quant' | 'qdq';
   /** Resume ranking candidates from cached activations (prefix-cache.ts); switchable mode only. */
   prefixCache?: boolean;
+  /** Bytes of activations the prefix cache may keep (default 192 MiB). */
+  prefixCacheBytes?: number;
   /** Adds a phase's wall time to the backend's timings. */
   time: <T>(phase: string, p: Promise<T>) => Promise<T>;
 }
@@ -78,6 +80,7 @@ export class EvalSessions {
           outputName: this.o.outputName,
           batchSize: this.o.batchSize,
           sessionOptions: EXACT_OPTIONS,
+          budgetBytes: this.o.prefixCacheBytes,
           time: this.o.time,
         });
       }

@@ -46,6 +46,8 @@ export interface OnnxBackendOptions {
   tuningStats?: boolean;
   /** Bytes of decoded samples kept in memory (default 256 MiB; 0: none). */
   sampleCacheBytes?: number;
+  /** Bytes of activations the prefix cache may keep (default 192 MiB). */
+  prefixCacheBytes?: number;
 }
 
 export class OnnxQuantizationBackend implements QuantizationBackend {
@@ -103,6 +105,7 @@ export class OnnxQuantizationBackend implements QuantizationBackend {
       mode: opts.mode ?? 'switchable',
       perConfig: opts.perConfig ?? 'fake-quant',
       prefixCache: this.prefixWorthIt(),
+      prefixCacheBytes: opts.prefixCacheBytes,
       time: (phase, p) => this.time(phase, p),
     });
   }

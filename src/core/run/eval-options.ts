@@ -4,11 +4,14 @@
 import type { EngineTraits } from '../engine/traits';
 import type { EvalModeOption } from '../evaluation/eval-mode';
 import type { Algorithm } from './inputs';
+import { memoryPlan, type MemoryPlan } from './memory';
 
 /** The user's run settings (CLI flags, the studio's Run settings card). */
 export interface RunSettings {
   batchSize?: number;
   mode?: EvalModeOption;
+  /** Bytes the run's caches may hold (memory.ts; default DEFAULT_MEMORY_BYTES). */
+  memoryBytes?: number;
 }
 
 /** How a run evaluates: every switch that changes cost (never a result), with its reason. */
@@ -21,6 +24,8 @@ export interface EvaluationOptions {
   tuningStats: boolean;
   /** prefix_cache: asked for by the config and supported by the engine. */
   prefixCache: boolean;
+  /** How the memory budget is split between the caches. */
+  memory: MemoryPlan;
 }
 
 /** The four AAQ savings as the run applies them (the report's `options.savings`). */
@@ -42,6 +47,7 @@ export function evaluationOptions(algorithm: Algorithm, traits: EngineTraits, se
     gate: traits.gate,
     tuningStats: !!aaq?.tune_hyperparams,
     prefixCache: !!aaq?.prefix_cache && traits.prefixCache,
+    memory: memoryPlan(settings.memoryBytes),
   };
 }
 

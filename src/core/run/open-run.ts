@@ -90,6 +90,8 @@ export class OpenedRun {
           mode: e.mode,
           tuningStats: e.tuningStats,
           prefixCache: e.prefixCache,
+          sampleCacheBytes: e.memory.sampleCacheBytes,
+          prefixCacheBytes: e.memory.prefixCacheBytes,
         }),
     );
   }
