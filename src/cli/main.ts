@@ -160,7 +160,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     const err = e as Error & { code?: string; exitCode?: number };
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+    // `aaq` without a command prints the help as an error (exit 1); --help and --version exit 0.
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return err.exitCode ?? 0;
     if (err.code?.startsWith('commander.')) return err.exitCode ?? 2;
     // One line: messages quoting file contents or engine errors may hold line breaks.
     const line = (m: unknown) =>
