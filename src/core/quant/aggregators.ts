@@ -19,15 +19,22 @@ export const AGGREGATORS: readonly AggregatorName[] = ['mean', 'max', 'min', 'me
  * the upper neighbour when the fraction is ≥ 0.5.
  */
 export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
-  const n = sorted.length;
+  return quantileAt(sorted.length, q, (i) => sorted[i]);
+}
+
+/**
+ * `quantileSorted` of an ascending order of `n` values of which only the ones it reads are at
+ * hand: `at(i)` is the i-th smallest (it reads at most two: the neighbours of q·(n−1), or an end).
+ */
+export function quantileAt(n: number, q: number, at: (i: number) => number): number {
   if (n === 0) return NaN;
   const v = n * q + (1 + q * (1 - 1 - 1)) - 1;
-  if (v <= 0) return sorted[0];
-  if (v >= n - 1) return sorted[n - 1];
+  if (v <= 0) return at(0);
+  if (v >= n - 1) return at(n - 1);
   const prev = Math.floor(v);
   const g = v - prev;
-  const a = sorted[prev];
-  const b = sorted[prev + 1];
+  const a = at(prev);
+  const b = at(prev + 1);
   const diff = b - a;
   return g >= 0.5 ? b - diff * (1 - g) : a + diff * g;
 }

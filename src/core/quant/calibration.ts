@@ -1,5 +1,7 @@
-// The statistics pass: one extra run of the FP32 model with the watched tensors exposed as graph
-// outputs, reduced to per-sample statistics as batches arrive (never holding the activations).
+// The statistics pass: one extra run of the FP32 model over the calibration samples, reduced to
+// per-sample statistics as batches arrive (never holding the activations). The quantizer reduces
+// inside the graph (inplace-stats.ts); the JS path here — the watched tensors exposed as graph
+// outputs and reduced by TensorStatsCollector — is the reference and the fallback.
 import { GraphIndex } from '../onnx/graph';
 import { cloneModel, onnx, type ModelProto } from '../onnx/proto';
 import { TensorStatsCollector, type SampleStat } from './statistics';

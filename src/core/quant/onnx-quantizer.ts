@@ -1,16 +1,18 @@
-// DefaultQuantization over a real ONNX model: the statistics pass (watched activations exposed as
-// outputs of a statistics model, reduced per batch), the quantizer grids from POT's range
-// estimators, Concat unification and FastBiasCorrection. Evaluation of the resulting states lives
-// in src/core/evaluation/ (onnx-backend.ts composes the two).
+// DefaultQuantization over a real ONNX model: the statistics pass (watched activations reduced to
+// per-sample statistics inside the statistics model, inplace-stats.ts, or in JS from the exposed
+// tensors, calibration.ts), the quantizer grids from POT's range estimators, Concat unification
+// and FastBiasCorrection. Evaluation of the resulting states lives in src/core/evaluation/
+// (onnx-backend.ts composes the two).
 import type { DefaultQuantizationParams } from '../config/types';
 import type { QuantState, StoredQuantizer } from '../algorithms/backend';
 import type { Evaluator } from '../engine/runner';
 import type { GraphIndex } from '../onnx/graph';
 import { encodeModel, type ModelProto } from '../onnx/proto';
 import { readTensor, toFloat32 } from '../onnx/tensor';
-import { QuantizeError, type Dataset, type Engine, type ProgressFn, type QuantizerParams, type QuantizerSpec } from '../types';
+import { QuantizeError, type Dataset, type Engine, type ProgressFn, type QuantizerParams, type QuantizerSpec, type SessionInfo, type TensorData } from '../types';
 import { fastBiasCorrection } from './bias-correction';
 import { CalibrationStats, statisticsModel, type WatchRequest } from './calibration';
+import { addReducedBatch, inGraphStatistics } from './inplace-stats';
 import { activationEstimator, aggregateEstimator, sampleStatsFor, weightEstimator } from './estimators';
 import type { GroupFinder } from './groups';
 import { analyzePlacement, type Placement } from './placement';
@@ -43,6 +45,10 @@ export interface OnnxQuantizerContext {
   batchSize: number;
   /** Also collect the statistics tune_hyperparams' grid needs, in the same pass. */
   tuningStats: boolean;
+  /** How the statistics pass reduces the watched tensors: inside the graph (default; only the
+   *  per-sample statistics leave the session, inplace-stats.ts) or in JS over the whole tensors
+   *  (the reference implementation, statistics.ts). Both give the same statistics. */
+  statistics?: 'in-graph' | 'js';
   /** Adds a phase's wall time to the run's timings. */
   time<T>(phase: string, p: Promise<T>): Promise<T>;
   timings: Record<string, number>;
@@ -51,6 +57,9 @@ export interface OnnxQuantizerContext {
 export class OnnxQuantizer {
   private readonly specs = new Map<string, QuantizerSpec>();
   private readonly calib: CalibrationStats[] = [];
+  /** Statistics passes run in the graph and in JS; the tensors the JS path redid after an in-graph
+   *  pass; the errors that ended an in-graph pass (the JS path then did it all). */
+  readonly statisticsLog = { inGraph: 0, js: 0, redone: [] as string[], failed: [] as string[] };
 
   constructor(private readonly c: OnnxQuantizerContext) {
     for (const q of c.placement.quantizers) this.specs.set(q.id, q);
@@ -137,30 +146,72 @@ export class OnnxQuantizer {
   async ensureStatistics(params: DefaultQuantizationParams, progress?: ProgressFn): Promise<void> {
     const requests = this.watchRequests([params]).filter((r) => !this.findCollector(r.tensor, r.stats));
     if (!requests.length) return;
-    const { engine, evaluator } = this.c;
-    const stats = new CalibrationStats(requests);
-    const model = statisticsModel(this.c.model, stats.tensors);
-    const session = await engine.createSession(encodeModel(model));
+    const { engine } = this.c;
+    const log = this.statisticsLog;
+    const failed = (e: unknown) => {
+      if (e instanceof QuantizeError) throw e;
+      log.failed.push(e instanceof Error ? e.message : String(e));
+      return undefined;
+    };
     const indices = this.calibrationIndices(params);
+    const stats = new CalibrationStats(requests);
+    let redo: string[] | undefined;
+    const plan = this.c.statistics === 'js' ? undefined : inGraphStatistics(this.c.model, stats);
+    // an engine that cannot load or run the reductions (a kernel it lacks, a rank-0 tensor the
+    // Reshape views do not fit) gets the JS path for every tensor
+    const session = plan && (await engine.createSession(encodeModel(plan.model)).catch(failed));
+    if (plan && session) {
+      const flagged = new Set<string>();
+      const done = await this.statisticsPass(session, plan.fetch, indices, (all) => addReducedBatch(plan, all, stats, flagged), progress).then(() => true, failed);
+      if (done) {
+        log.inGraph++;
+        redo = [...flagged];
+        log.redone.push(...redo);
+      }
+    }
+    const jsTensors = redo ?? stats.tensors;
+    if (jsTensors.length) {
+      // the JS path: all tensors, or those the graph's reductions cannot stand for (a NaN in a sample, rank < 2)
+      const js = new CalibrationStats(requests.filter((r) => jsTensors.includes(r.tensor)));
+      const jsSession = await engine.createSession(encodeModel(statisticsModel(this.c.model, js.tensors)));
+      await this.statisticsPass(
+        jsSession,
+        js.tensors,
+        indices,
+        (all) => {
+          for (const t of js.tensors) if (all[t]) js.add(t, all[t].data as Float32Array, all[t].dims);
+        },
+        progress,
+      );
+      log.js++;
+      for (const t of jsTensors) {
+        stats.collectors.set(t, js.collectors.get(t)!);
+        const shape = js.shapes.get(t);
+        if (shape) stats.shapes.set(t, shape);
+        else stats.shapes.delete(t);
+      }
+    }
+    this.calib.push(stats);
+  }
+
+  /** Runs a statistics session over the calibration samples (and releases it); `onBatch` gets every fetched output. */
+  private async statisticsPass(session: SessionInfo, fetch: string[], indices: number[], onBatch: (all: Record<string, TensorData>) => void, progress?: ProgressFn): Promise<void> {
     try {
       await this.c.time(
         'statistics',
-        evaluator.run(session, this.c.dataset, indices, {
+        this.c.evaluator.run(session, this.c.dataset, indices, {
           inputName: this.c.inputName,
           outputName: this.c.outputName,
-          extraOutputs: stats.tensors,
+          extraOutputs: fetch,
           batchSize: this.c.batchSize,
           keepOutputs: false,
-          onBatch: (_i, _o, all) => {
-            for (const t of stats.tensors) if (all[t]) stats.add(t, all[t].data as Float32Array, all[t].dims);
-          },
+          onBatch: (_i, _o, all) => onBatch(all),
           progress: progress && ((d, t) => progress({ stage: 'statistics', done: d, total: t })),
         }),
       );
     } finally {
-      await engine.release(session);
+      await this.c.engine.release(session);
     }
-    this.calib.push(stats);
   }
 
   /** DefaultQuantization's state for `params`: grids of every quantizer and the corrected biases. */

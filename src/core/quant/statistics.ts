@@ -3,7 +3,8 @@
 //
 // Activations arrive batch by batch; for every sample (batch item, axis 0) we reduce the
 // activation to the per-sample statistics requested (a scalar per tensor, or one value per
-// channel) and keep only those. The activations themselves are never stored.
+// channel) and keep only those. The activations themselves are never stored. Per-sample values
+// reduced elsewhere (inside the statistics graph, inplace-stats.ts) are added with `addSamples`.
 //
 // Pure TS: no DOM, no Node APIs.
 
@@ -22,6 +23,9 @@ export interface SampleStat {
   /** Channel axis for per-channel statistics; defaults to the collector's (negative: from the end). */
   axis?: number;
 }
+
+/** A statistic as the collector stores it: granularity resolved (its layout names the channel axis). */
+export type ResolvedSampleStat = SampleStat & { granularity: Granularity };
 
 export interface CollectorOptions {
   /** Default granularity of the statistics (per-tensor: one value per sample). */
@@ -61,6 +65,11 @@ export class TensorStatsCollector {
   /** Number of samples seen so far. */
   get samples(): number {
     return this.count;
+  }
+
+  /** The distinct statistics collected, with their keys and layouts ('T' per-tensor, 'C<axis>' per-channel). */
+  get requested(): { key: string; layout: string; stat: ResolvedSampleStat }[] {
+    return [...this.entries].map(([key, e]) => ({ key, layout: e.layout, stat: { ...e.stat } }));
   }
 
   /** Stable key of a statistic (the collector stores each distinct key once). */
@@ -130,6 +139,32 @@ export class TensorStatsCollector {
         reserve(e, e.n + nSamples);
       }
       this.reduceLayout(batch, nSamples, sampleSize, L, list);
+    }
+    this.count += nSamples;
+  }
+
+  /**
+   * Add `nSamples` samples whose per-sample values were computed elsewhere (reduced inside the
+   * statistics graph, inplace-stats.ts): `widths` maps each layout to its channel count (1 for
+   * 'T'), and `rows(key)` gives the statistic's values, row-major `[nSamples, width]`. Nothing is
+   * stored unless every statistic's values are given.
+   */
+  addSamples(nSamples: number, widths: Map<string, number>, rows: (key: string) => ArrayLike<number>): void {
+    const got = new Map<Entry, ArrayLike<number>>();
+    for (const [k, e] of this.entries) {
+      const w = widths.get(e.layout);
+      if (w === undefined) throw new QuantizeError(`statistics: no values for ${k}`);
+      if (e.n === 0 && e.width === 0) e.width = w;
+      else if (e.width !== w) throw new QuantizeError(`statistics: channel count changed from ${e.width} to ${w}`);
+      const r = rows(k);
+      if (r.length !== nSamples * w) throw new QuantizeError(`statistics: ${r.length} values for ${k}, expected ${nSamples} × ${w}`);
+      got.set(e, r);
+    }
+    for (const [e, r] of got) {
+      reserve(e, e.n + nSamples);
+      const off = e.n * e.width;
+      for (let i = 0; i < r.length; i++) e.data[off + i] = r[i];
+      e.n += nSamples;
     }
     this.count += nSamples;
   }
