@@ -19,6 +19,7 @@ describe('evaluation options', () => {
       gate: 'if',
       tuningStats: false,
       prefixCache: true,
+      memory: { budgetBytes: 448 * 2 ** 20, sampleCacheBytes: 256 * 2 ** 20, prefixCacheBytes: 192 * 2 ** 20 },
     });
     expect(savingsOptions(a, CPU_ENGINE)).toEqual({ reuse_evaluations: true, early_stop: true, lazy_ranking: true, prefix_cache: true, notes: [] });
   });
