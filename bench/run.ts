@@ -5,10 +5,22 @@
 //
 // Environment: AAQ_BENCH_REPS (rounds per measurement, default 5; 3 for the larger PaddleOCR
 // input), AAQ_BENCH_MODELS (comma-separated subset), AAQ_BENCH_POT=0 (skip the POT-faithful AAQ
-// runs), AAQ_BENCH_CHROMIUM=0 (skip the browser).
+// runs), AAQ_BENCH_CHROMIUM=0 (skip the browser), AAQ_BENCH_OUT (folder for results.json and
+// results.md, default bench/; `--report` reads and writes there too).
+//
+// Real-size section (bench/lib/real-size.ts; ImageNet-sized models on 224×224 JPEGs, fixtures
+// made by bench/real/make-fixtures.py under .aaq-tmp/real/ when missing — about 25 minutes on
+// 2 cores with the defaults): AAQ_BENCH_REAL=0 skips it; AAQ_BENCH_REAL_ONLY=1 runs only it and
+// merges it into the results already in AAQ_BENCH_OUT (key real_size); AAQ_BENCH_REAL_MODELS
+// (mobilenet_v2,resnet50,efficientnet_b0), AAQ_BENCH_REAL_ENGINES (native,wasm),
+// AAQ_BENCH_REAL_SIZES (images measured natively, default 300,1000; any of 300,600,1000,3000),
+// AAQ_BENCH_REAL_WASM_SIZES (default 300), AAQ_BENCH_REAL_REPORT (sizes shown, estimated where not
+// measured; default 300,1000,3000), AAQ_BENCH_REAL_REPS (default 1),
+// AAQ_BENCH_REAL_STATS_REPS (rounds of the statistics pass, default 1), AAQ_BENCH_REAL_DQ=0 (skip
+// the CLI DefaultQuantization runs).
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createNodeEngine } from '../src/node/engines';
@@ -20,7 +32,8 @@ import { defaultAaqParams } from '../src/core/config/defaults';
 import { measureBackEnd, memoryDataset, type MeasureResult } from './lib/measure';
 import { disposeModel, prepareModel, type BenchModel } from './lib/prepare';
 import { nativeProfile } from './lib/profile';
-import { markdown, summarize, type AaqRun, type BenchResults } from './lib/report';
+import { markdown, realSizeMarkdown, summarize, type AaqRun, type BenchResults } from './lib/report';
+import { realSizeOptionsFromEnv, runRealSize, type RealSizeResults } from './lib/real-size';
 
 /** POT's default maximal_drop (src/core/config/defaults.ts). */
 const POT_DEFAULT_MAXIMAL_DROP = defaultAaqParams('ANY').maximal_drop;
@@ -35,11 +48,32 @@ const repsFor = (name: string) => (name === 'ppocr-cls' ? Math.min(REPS, 3) : RE
 /** More rounds in Chromium for the small models: its timings are the noisiest. */
 const chromiumReps = (name: string) => (name === 'ppocr-cls' ? REPS : Math.max(REPS, 15));
 
-// `npm run bench -- --report`: re-render bench/results.md from bench/results.json (no measuring).
+/** Where results.json and results.md go (AAQ_BENCH_OUT, default bench/). */
+const OUT = resolve(ROOT, process.env.AAQ_BENCH_OUT ?? 'bench');
+const outName = (f: string) => relative(ROOT, join(OUT, f)) || f;
+/** Saved results: a whole bench run, or only its real-size section (AAQ_BENCH_REAL_ONLY=1 on an empty AAQ_BENCH_OUT). */
+type Saved = BenchResults | { real_size: RealSizeResults };
+const render = (r: Saved) => ('aaq' in r ? markdown(r) : realSizeMarkdown(r.real_size));
+function writeResults(r: Saved): void {
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(join(OUT, 'results.json'), JSON.stringify('aaq' in r ? summarize(r) : r, null, 1) + '\n');
+  writeFileSync(join(OUT, 'results.md'), render(r));
+}
+
+// `npm run bench -- --report`: re-render results.md from results.json (no measuring).
 if (process.argv.includes('--report')) {
-  const saved = JSON.parse(readFileSync(join(ROOT, 'bench/results.json'), 'utf8')) as BenchResults;
-  writeFileSync(join(ROOT, 'bench/results.md'), markdown(saved));
-  log('re-rendered bench/results.md from bench/results.json');
+  const saved = JSON.parse(readFileSync(join(OUT, 'results.json'), 'utf8')) as Saved;
+  writeFileSync(join(OUT, 'results.md'), render(saved));
+  log(`re-rendered ${outName('results.md')} from ${outName('results.json')}`);
+  process.exit(0);
+}
+// AAQ_BENCH_REAL_ONLY=1: the real-size section alone, merged into the results already there.
+if (process.env.AAQ_BENCH_REAL_ONLY === '1') {
+  const real = await runRealSize(realSizeOptionsFromEnv(ROOT, log));
+  const file = join(OUT, 'results.json');
+  const saved = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Saved) : null;
+  writeResults(saved ? { ...saved, real_size: real } : { real_size: real });
+  log(`wrote the real-size section into ${outName('results.md')} and ${outName('results.json')} in ${real.wallSeconds.toFixed(0)} s`);
   process.exit(0);
 }
 const machine = machineInfo();
@@ -158,6 +192,10 @@ for (const name of MODELS) {
   if (drop !== undefined && drop !== POT_DEFAULT_MAXIMAL_DROP) aaq[name].atDefaultDrop = child(name, false, POT_DEFAULT_MAXIMAL_DROP);
 }
 
+// ---- real-size models (bench/lib/real-size.ts)
+let realSize: RealSizeResults | undefined;
+if (process.env.AAQ_BENCH_REAL !== '0') realSize = await runRealSize(realSizeOptionsFromEnv(ROOT, log));
+
 const results: BenchResults = {
   date: new Date().toISOString(),
   wallSeconds: 0,
@@ -167,10 +205,10 @@ const results: BenchResults = {
   chromium,
   nativeProfile: nativeProfileCnn,
   aaq,
+  ...(realSize ? { real_size: realSize } : {}),
 };
 results.wallSeconds = (performance.now() - t0) / 1000;
 results.machine.load.end = Math.round(loadavg()[0] * 100) / 100;
-writeFileSync(join(ROOT, 'bench/results.json'), JSON.stringify(summarize(results), null, 1) + '\n');
-writeFileSync(join(ROOT, 'bench/results.md'), markdown(results));
-log(`wrote bench/results.md and bench/results.json in ${results.wallSeconds.toFixed(0)} s`);
+writeResults(results);
+log(`wrote ${outName('results.md')} and ${outName('results.json')} in ${results.wallSeconds.toFixed(0)} s`);
 process.exit(0);

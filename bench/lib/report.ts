@@ -7,6 +7,7 @@ import type { MachineInfo } from './machine';
 import type { MeasureResult } from './measure';
 import { potSchedule } from './schedule';
 import type { OpProfile } from './profile';
+import type { RealRun, RealSizeResults } from './real-size';
 
 export interface AaqRun {
   tag: string;
@@ -46,6 +47,8 @@ export interface BenchResults {
   /** Chromium WASM (threads) FP32 samples/s ÷ onnxruntime-node FP32 samples/s, per model (passes
    *  alternating between the two, median of per-round ratios; default session options both). */
   wasm_threads_vs_native?: Record<string, number>;
+  /** ImageNet-sized models on 224×224 JPEGs (bench/lib/real-size.ts). */
+  real_size?: RealSizeResults;
 }
 
 const ok = <T extends object>(x: T | Failed | null | undefined): x is T => !!x && !('error' in x);
@@ -376,5 +379,84 @@ export function markdown(input: BenchResults): string {
     );
   }
   L.push('', 'Ratios below 1 are gains. The exported model is the AAQ result (groups reverted to FP32 stay FP32).', '');
+  if (r.real_size) L.push(realSizeMarkdown(r.real_size, false));
+  return L.join('\n');
+}
+
+// ---- real-size section (bench/lib/real-size.ts)
+
+/** Issue 11's targets for the real-size runs. Peak RSS limits in bytes (GB = 10⁹ bytes). */
+export const REAL_SIZE_TARGETS = {
+  statisticsVsFp32: 1.5,
+  dqVsFp32WithDecoding: 3.5,
+  peakRssBytes: { mobilenet_v2: 1.0e9, resnet50: 1.5e9 } as Record<string, number>,
+};
+
+const secs = (ms: number | undefined) => (ms !== undefined && Number.isFinite(ms) ? `${(ms / 1000).toFixed(ms < 10000 ? 2 : 1)} s` : '—');
+const mark = (x: number, limit: number) => (Number.isFinite(x) ? (x <= limit ? ' ✓' : ' ✗') : '');
+
+/** The Markdown of the real-size section; `standalone`: with its own title (results of a real-size-only run). */
+export function realSizeMarkdown(rs: RealSizeResults, standalone = true): string {
+  const L: string[] = [];
+  L.push(standalone ? '# AAQ Studio bench: real-size models' : '## Real-size models (ImageNet-sized, 224×224)', '');
+  const fx = rs.fixtures;
+  const models = Object.entries(fx.models)
+    .filter(([m]) => rs.settings.models.includes(m))
+    .map(([m, x]) => `${m} (${f(x.bytes / 2 ** 20, 1)} MiB, ${f(x.params / 1e6, 1)} M parameters)`)
+    .join(', ');
+  L.push(
+    `Measured on ${rs.date.slice(0, 10)}${rs.source ? ` (code: ${rs.source})` : ''} in ${rs.wallSeconds.toFixed(0)} s (1-minute load average ${rs.load.start} at the start, ${rs.load.end ?? '?'} at the end). Models: torchvision's ${models || rs.settings.models.join(', ')}, exported to ONNX (opset 13, dynamic batch) with random weights and BatchNorm statistics re-estimated on the images${fx.versions ? ` (torch ${fx.versions.torch}, torchvision ${fx.versions.torchvision})` : ''}; images: Fashion-MNIST upscaled to 224×224 RGB JPEGs (${fx.images}), ImageNet mean/std normalisation; made by \`bench/real/make-fixtures.py\`. Random weights score at chance or below: these runs measure cost and memory, not accuracy. Batch ${rs.settings.batch}; ${rs.settings.threads}; ${rs.settings.reps > 1 ? `median of ${rs.settings.reps} rounds` : 'one timed round'} per figure after a warm-up batch (the statistics pass: ${(rs.settings.statsReps ?? rs.settings.reps) > 1 ? `median of ${rs.settings.statsReps ?? rs.settings.reps} rounds` : 'one round'}).`,
+    '',
+  );
+  L.push(
+    '| model | engine | images | decoding | FP32, default options | FP32, AAQ exact options | FP32 reading the images (default options) | statistics pass (÷ FP32 default) | quantize() (statistics session, pass, ranges, bias correction) | ranking candidate, run whole (÷ FP32 exact; switchable session) | DefaultQuantization, CLI end to end (÷ FP32 reading the images) | its phases | peak RSS |',
+  );
+  L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  const ok = (d: RealRun['dq']): d is Exclude<RealRun['dq'], { error: string } | null> => !!d && !('error' in d);
+  for (const x of rs.runs) {
+    const est = x.estimated ? ` (estimated: ${x.estimated.how} from ${x.estimated.from.join(', ')})` : '';
+    const st = x.statistics;
+    const stRatio = st.ratio ?? st.passMs / x.fp32.defaultMs;
+    const cand = x.candidate ? `${secs(x.candidate.passMs)} (${f(x.candidate.ratio ?? x.candidate.passMs / x.fp32.exactMs)}; ${secs(x.candidate.createMs)})` : '—';
+    let dq = '—',
+      phases = '—',
+      rss = '—';
+    if (ok(x.dq)) {
+      dq = `${secs(x.dq.wallMs)} (${f(x.dq.ratio ?? x.dq.wallMs / x.fp32.withDecodingMs)}); in-run ${secs(x.dq.runMs)}`;
+      const t = x.dq.timings;
+      const keys = Object.keys(t).filter((k) => k !== 'total' && t[k] >= 1);
+      if (keys.length) phases = keys.map((k) => `${k} ${secs(t[k])}`).join(', ');
+      if (x.dq.maxRssKB) rss = `${f(x.dq.maxRssKB / 1024, 0)} MiB`;
+    } else if (x.dq) dq = `failed: ${x.dq.error}`;
+    L.push(
+      `| ${x.model} | ${x.engine} | ${x.samples}${est} | ${secs(x.decodeMs)} | ${secs(x.fp32.defaultMs)} | ${secs(x.fp32.exactMs)} | ${secs(x.fp32.withDecodingMs)} | ${secs(st.passMs)} (${f(stRatio)}) | ${secs(st.quantizeMs)} | ${cand} | ${dq} | ${phases} | ${rss} |`,
+    );
+  }
+  L.push(
+    '',
+    "decoding: reading, decoding (jpeg-js) and normalising every image, one after the other, in JavaScript. FP32 passes from memory run on the decoded tensors; \"reading the images\" decodes while onnxruntime runs the previous batch, as every AAQ pass does. AAQ exact options: graph optimisation `extended` without pre-packing (EXACT_SESSION_OPTIONS), which AAQ's FP32 baseline and switchable sessions use. statistics pass: DefaultQuantization's activation statistics over all the images (stat_subset_size = images), from memory, its session's creation excluded. ranking candidate: the quantized model with its middle group reverted, evaluated whole on the switchable session (AAQ's rankings resume most candidates from cached activations with prefix_cache, so they cost less). DefaultQuantization: `aaq quantize` in its own process on the config's stat_subset_size (300): FP32 baseline, statistics, quantized evaluation, QDQ export; wall time from outside (node start and module loading included) and the run's own total; peak RSS from `/usr/bin/time -v`. Estimated rows are not measured (peak RSS is not estimated). Ratios are taken against an FP32 pass timed right next to the figure (the statistics pass: the default-options pass from memory just before it; the candidate: the exact-options pass just before it; DefaultQuantization: the mean of the default-options passes reading the images just before and after it), so that load from elsewhere on this shared machine hits both alike; the FP32 columns are separate rounds.",
+    '',
+  );
+
+  // issue 11's acceptance, on the measured native runs
+  const nat = rs.runs.filter((x) => x.engine === 'native' && !x.estimated);
+  if (nat.length) {
+    const T = REAL_SIZE_TARGETS;
+    L.push(standalone ? '## Targets (issue 11), onnxruntime-node' : '### Targets (issue 11), onnxruntime-node', '');
+    L.push(
+      `| model | images | statistics pass ÷ FP32 default (≤ ${T.statisticsVsFp32}) | DefaultQuantization end to end ÷ FP32 reading the images (≤ ${T.dqVsFp32WithDecoding}) | peak RSS (MobileNetV2 ≤ 1.0 GB, ResNet-50 ≤ 1.5 GB) |`,
+    );
+    L.push('|---|---|---|---|---|');
+    for (const x of nat) {
+      const s = x.statistics.ratio ?? x.statistics.passMs / x.fp32.defaultMs;
+      const d = ok(x.dq) ? (x.dq.ratio ?? x.dq.wallMs / x.fp32.withDecodingMs) : NaN;
+      const rssB = ok(x.dq) && x.dq.maxRssKB ? x.dq.maxRssKB * 1024 : NaN;
+      const lim = T.peakRssBytes[x.model];
+      L.push(
+        `| ${x.model} | ${x.samples} | ${f(s)}${mark(s, T.statisticsVsFp32)} | ${f(d)}${mark(d, T.dqVsFp32WithDecoding)} | ${Number.isFinite(rssB) ? `${f(rssB / 1e9)} GB` : '—'}${lim ? mark(rssB, lim) : ''} |`,
+      );
+    }
+    L.push('');
+  }
   return L.join('\n');
 }
