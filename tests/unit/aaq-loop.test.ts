@@ -70,6 +70,32 @@ describe('stop test', () => {
   });
 });
 
+describe('maximal_drop up to float noise (DROP_TOLERANCE)', () => {
+  // 100 samples, FP32 all correct: one sample lost gives 1 − 0.99 = 0.010000000000000009, not 0.01.
+  const noisy = (damage: Record<number, number[]>, groups: number) => new FakeBackend({ n: 100, groups, metrics: [{ name: A, fp32: ones(100), damage: rows(damage) }] });
+
+  it('a quantized drop equal to maximal_drop up to float noise meets it', async () => {
+    const r = await runAccuracyAware(noisy({ 0: [0] }, 2), aaqParams({ maximal_drop: 0.01 }));
+    expect(r.drop[A]).toBe(0.010000000000000009);
+    expect(r.drop[A]).toBeGreaterThan(0.01);
+    expect(r.status).toBe('met');
+    expect(r.history).toEqual([]);
+  });
+
+  it('an iteration drop equal to maximal_drop up to float noise is accepted and ends the search', async () => {
+    // group 0 costs 2 samples, group 1 one: after reverting group 0 the drop is 1 − 0.99
+    const r = await runAccuracyAware(noisy({ 0: [0, 1], 1: [2] }, 2), aaqParams({ maximal_drop: 0.01 }));
+    expect(r.status).toBe('met');
+    expect(r.history.map((h) => [h.group, h.drop[A], h.accepted])).toEqual([[gid(0), 0.010000000000000009, true]]);
+    expect(r.reverted.map((x) => x.group)).toEqual([gid(0)]);
+  });
+
+  it('a drop above the limit by more than float noise is not met', async () => {
+    const r = await runAccuracyAware(noisy({ 0: [0] }, 2), aaqParams({ maximal_drop: 0.00999 }));
+    expect(r.history.length).toBeGreaterThan(0);
+  });
+});
+
 describe('step back and rollback', () => {
   it('POT default: first increase tolerated, second rolled back, re-rank, rolled-back group retried and accepted', async () => {
     const b = stepBack();

@@ -6,7 +6,7 @@
 // only if a later step needs its exact values.
 
 import { revertGroup } from './backend';
-import { metricToOptimize } from './drop';
+import { metricToOptimize, withinLimit } from './drop';
 import { considerCandidate, emit, evaluateFull, finish, isMet, type AaqContext } from './aaq-context';
 import { CHUNK, activeSavings, bestValue, bookEarlyStop, complete, dropRange, evaluateMore, startPartial } from './aaq-lazy';
 import type { AaqRunState, AaqStatus, Evaluated, HistoryEntry, LoopState } from './history';
@@ -139,7 +139,7 @@ export async function stepIterate(ctx: AaqContext, s: AaqRunState): Promise<void
   if (ev.partial) ev.partial.historyIndex = s.history.length - 1;
   // Met? A met state is final, hence evaluated in full; stop early only once "not met" is certain.
   if (!early) await complete(ctx, s, ev);
-  while (ev.partial && dropRange(ctx, s, ev, metric)[0] <= maxDrop) await evaluateMore(ctx, s, ev, CHUNK);
+  while (ev.partial && withinLimit(dropRange(ctx, s, ev, metric)[0], maxDrop)) await evaluateMore(ctx, s, ev, CHUNK);
   const newDrop = ev.drop[metric]; // exact, or (early stop) a lower bound above maxDrop
   const reverted = { group: group.id, ops: [...group.ops] };
   considerCandidate(ctx, s, 'iteration', L.iteration, ev, [...L.reverted, reverted]);
@@ -179,7 +179,7 @@ export async function stepIterate(ctx: AaqContext, s: AaqRunState): Promise<void
     if (accEval && !accEval.partial && L.accRef) L.accuracyDrop = accEval.drop[metric];
     return le;
   };
-  const aboveMax = ev.partial ? true : maxDrop < newDrop;
+  const aboveMax = ev.partial ? true : !withinLimit(newDrop, maxDrop);
   // Continue down the existing list without re-ranking.
   const cont = aboveMax ? L.isStepBack || (await newLeAcc()) : L.isStepBack && !(await newLeAcc());
   const setAcc = (ref: 'current' | Evaluated) => {

@@ -80,9 +80,18 @@ export function computeThresholds(specs: MetricSpec[], baseline: Metrics, params
   return out;
 }
 
-/** POT's stop test: `drop[m] ≤ max_drop[m]` for all metrics (inclusive). */
+/** Drops that differ from the limit by less than this count as equal to it. POT compares exactly,
+ *  so a drop of 0.010000000000000009 (1 − 0.99 in floating point) missed a `maximal_drop` of 0.01. */
+export const DROP_TOLERANCE = 1e-9;
+
+/** `drop ≤ limit`, float noise tolerated (DROP_TOLERANCE): every comparison with `maximal_drop`. */
+export function withinLimit(drop: number, limit: number): boolean {
+  return drop <= limit + DROP_TOLERANCE;
+}
+
+/** POT's stop test: `drop[m] ≤ max_drop[m]` for all metrics (inclusive, float noise tolerated). */
 export function restrictionsMet(specs: MetricSpec[], drop: Metrics, thresholds: Metrics): boolean {
-  return specs.every((s) => drop[s.name] <= thresholds[s.name]);
+  return specs.every((s) => withinLimit(drop[s.name], thresholds[s.name]));
 }
 
 /** `(drop − max_drop) / baseline`; a zero baseline counts as 1 (POT would divide by zero). */
