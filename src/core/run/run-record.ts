@@ -17,10 +17,26 @@ export interface Counts {
 
 export type Fingerprints = { model: string; data: string; config: string };
 
+/** The run's time so far, written with every checkpoint so that a resumed run's report and
+ *  screens cover the whole run, not only its last part. */
+export interface RunClock {
+  /** When the run first started (ms since the epoch). */
+  startedAt: number;
+  /** Time spent running up to this checkpoint, every part of the run together (ms). */
+  elapsedMs: number;
+  /** When the checkpoint was written (ms since the epoch). */
+  at: number;
+  /** The back end's time per phase up to this checkpoint, every part together (ms). */
+  timings: Record<string, number>;
+  /** How many times the run was resumed before this checkpoint. */
+  resumes: number;
+}
+
 export interface RunRecord {
   fingerprints: Fingerprints;
   counts: Counts;
-  checkpoints?: { key: string; counts: Counts }[];
+  clock?: RunClock;
+  checkpoints?: { key: string; counts: Counts; clock?: RunClock }[];
 }
 
 /** Where a run's snapshots are: the store, the run's id in it, and the keys of its record and state. */
@@ -36,6 +52,8 @@ export interface RunSnapshots {
 export interface ResumePoint {
   state: AaqRunState;
   counts: Counts;
+  /** The run's time up to the state resumed from (absent in snapshots written before clocks were kept). */
+  clock?: RunClock;
   record: RunRecord;
 }
 
@@ -44,10 +62,11 @@ const recordKey = (s: RunSnapshots) => s.recordKey ?? 'meta';
 /** Hash of a run state as written (JSON text). */
 export const stateKey = (state: unknown): string => fnv1a64(new TextEncoder().encode(JSON.stringify(state)));
 
-/** The record to write before checkpointing `state` with `counts`. */
-export function nextRecord(prev: RunRecord, state: unknown, counts: Counts): RunRecord {
+/** The record to write before checkpointing `state` with `counts` (and the run's `clock`). */
+export function nextRecord(prev: RunRecord, state: unknown, counts: Counts, clock?: RunClock): RunRecord {
   const last = prev.checkpoints?.[prev.checkpoints.length - 1];
-  return { fingerprints: prev.fingerprints, counts, checkpoints: [...(last ? [last] : []), { key: stateKey(state), counts }] };
+  const entry = { key: stateKey(state), counts, ...(clock ? { clock } : {}) };
+  return { fingerprints: prev.fingerprints, counts, ...(clock ? { clock } : {}), checkpoints: [...(last ? [last] : []), entry] };
 }
 
 /** A fresh run: earlier snapshots of the run are removed and a record with zero counts written. */
@@ -59,8 +78,8 @@ export async function startRecord(snap: RunSnapshots, fingerprints: Fingerprints
 }
 
 /** Writes the record for `state` and then `state` itself. */
-export async function checkpoint(snap: RunSnapshots, record: RunRecord, state: AaqRunState, counts: Counts): Promise<RunRecord> {
-  const next = nextRecord(record, state, counts);
+export async function checkpoint(snap: RunSnapshots, record: RunRecord, state: AaqRunState, counts: Counts, clock?: RunClock): Promise<RunRecord> {
+  const next = nextRecord(record, state, counts, clock);
   await snap.store.put(snap.runId, recordKey(snap), next);
   await snap.store.put(snap.runId, 'state', state);
   return next;
@@ -99,12 +118,25 @@ export async function resumePoint(snap: RunSnapshots, fingerprints: Fingerprints
   }
   const key = stateKey(state);
   const rawCps = (record as { checkpoints?: unknown }).checkpoints;
-  const cps = Array.isArray(rawCps) ? (rawCps as { key?: unknown; counts?: Counts }[]) : [];
-  const match = cps.find((c) => c.key === key)?.counts;
+  const cps = Array.isArray(rawCps) ? (rawCps as { key?: unknown; counts?: Counts; clock?: unknown }[]) : [];
+  const found = cps.find((c) => c.key === key);
+  const match = found?.counts;
   const use = match ?? { inferences: counts.inferences, sessions: counts.sessions };
+  const clock = readClock(found ? found.clock : (record as { clock?: unknown }).clock);
   return {
     state,
     counts: { inferences: use.inferences, sessions: use.sessions },
-    record: { fingerprints, counts: use, checkpoints: match ? [{ key, counts: match }] : [] },
+    ...(clock ? { clock } : {}),
+    record: { fingerprints, counts: use, checkpoints: match ? [{ key, counts: match, ...(clock ? { clock } : {}) }] : [] },
   };
+}
+
+/** A stored clock when it is whole; a damaged one is dropped (the times then cover the resumed part only). */
+function readClock(v: unknown): RunClock | undefined {
+  if (!isObj(v) || !isObj(v.timings)) return undefined;
+  const num = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+  if (!num(v.startedAt) || !num(v.elapsedMs) || !num(v.at) || !num(v.resumes)) return undefined;
+  const timings: Record<string, number> = {};
+  for (const [k, t] of Object.entries(v.timings)) if (num(t)) timings[k] = t as number;
+  return { startedAt: v.startedAt as number, elapsedMs: v.elapsedMs as number, at: v.at as number, timings, resumes: v.resumes as number };
 }
