@@ -10,6 +10,7 @@ import type { AccuracyAwareParams, DefaultQuantizationParams, ParsedConfig } fro
 import type { QuantizerSpec } from './types';
 import type { ModeCalibration, ModeUse } from './evaluation/eval-mode';
 import type { SavingsOptions } from './run/eval-options';
+import { phaseLabel } from './run/phases';
 
 /** The tool's version, written into every report (and printed by `aaq --version`). */
 export const AAQ_VERSION = '0.1.0';
@@ -37,7 +38,28 @@ export interface RunReport {
     options: AaqResult['options'] & Partial<Omit<SavingsOptions, 'notes'>>;
   };
   counts: { inferences: number; sessions: number };
+  /** Time per phase and `total`, ms, over the whole run (every part of a resumed run together). */
   timings: Record<string, number>;
+  /** The run was interrupted and resumed (the CLI's --resume, the studio's Resume). */
+  resumed: boolean;
+  /** The last interruption of a resumed run: when, where the run went on, and its time before and after. */
+  interruption?: {
+    /** When the run first started (ISO 8601). */
+    started_at: string;
+    /** When the last step before the interruption was saved (absent for older snapshots). */
+    last_checkpoint_at?: string;
+    /** When the resumed part started. */
+    resumed_at: string;
+    /** The AccuracyAwareQuantization phase the run resumed at, and the iterations done by then. */
+    phase: string;
+    iterations: number;
+    /** Run time up to the last saved step before the interruption, and of the resumed part, ms
+     *  (their sum is timings.total; work lost with the interruption is in neither). */
+    before_ms?: number;
+    resumed_ms: number;
+    /** How many times the run has been resumed. */
+    resumes: number;
+  };
   warnings: string[];
 }
 
@@ -92,6 +114,19 @@ export interface RunReportInput {
   priorCounts?: { inferences: number; sessions: number };
   /** Wall time of the whole run, ms (the report's `timings.total`). */
   totalMs: number;
+  /** Time per phase over the whole run (a resumed run's earlier parts included); default: the back end's. */
+  timings?: Record<string, number>;
+  /** Present when the run was resumed (times in ms; dates in ms since the epoch). */
+  resume?: {
+    startedAt: number;
+    interruptedAt?: number;
+    resumedAt: number;
+    phase: string;
+    iterations: number;
+    beforeMs?: number;
+    resumedMs: number;
+    resumes: number;
+  };
   warnings: string[];
 }
 
@@ -133,7 +168,9 @@ export function buildRunReport(r: RunReportInput): RunReport {
     layers: layerTable(backend.placement.ops, quantizedOps, aaq ? revertedAtFromHistory(aaq) : new Map()),
     quantizers: quantizerCounts(backend.quantizerSpecs(), r.state),
     counts: { inferences: prior.inferences + c.inferences, sessions: prior.sessions + c.sessions },
-    timings: { ...backend.timings, total: r.totalMs },
+    timings: { ...(r.timings ?? backend.timings), total: r.totalMs },
+    resumed: !!r.resume,
+    ...(r.resume ? { interruption: interruption(r.resume) } : {}),
     warnings: [...r.warnings, ...(r.savings?.notes ?? [])],
   };
   if (aaq) {
@@ -142,6 +179,20 @@ export function buildRunReport(r: RunReportInput): RunReport {
     report.aaq = { ...rest, options: { ...rest.options, ...savings } };
   }
   return report;
+}
+
+function interruption(r: NonNullable<RunReportInput['resume']>): NonNullable<RunReport['interruption']> {
+  const iso = (t: number) => new Date(t).toISOString();
+  return {
+    started_at: iso(r.startedAt),
+    ...(r.interruptedAt !== undefined ? { last_checkpoint_at: iso(r.interruptedAt) } : {}),
+    resumed_at: iso(r.resumedAt),
+    phase: r.phase,
+    iterations: r.iterations,
+    ...(r.beforeMs !== undefined ? { before_ms: r.beforeMs } : {}),
+    resumed_ms: r.resumedMs,
+    resumes: r.resumes,
+  };
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
@@ -160,6 +211,12 @@ export function summaryText(r: RunReport): string {
     for (const msg of r.aaq.messages) lines.push(`  ${msg}`);
   }
   if (r.label_free) lines.push('  metrics are agreement with the FP32 model (label-free), not accuracy');
+  const i = r.interruption;
+  if (i) {
+    const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    const parts = i.before_ms !== undefined ? ` (${s(i.before_ms)} before the interruption, ${s(i.resumed_ms)} after)` : ` (${s(i.resumed_ms)} after the interruption)`;
+    lines.push(`  resumed at ${phaseLabel(i.phase)} after ${i.iterations} iteration${i.iterations === 1 ? '' : 's'}; run time ${s(r.timings.total)}${parts}`);
+  }
   lines.push(
     `  model ${(r.model.bytes / 1024).toFixed(0)} KiB → ${r.model.quantized_bytes ? (r.model.quantized_bytes / 1024).toFixed(0) + ' KiB' : '—'}; ${r.counts.inferences} sample inferences, ${r.counts.sessions} sessions`,
   );

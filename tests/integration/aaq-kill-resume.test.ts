@@ -5,14 +5,17 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AaqRunState } from '../../src/core/algorithms/history';
+import type { RunRecord } from '../../src/core/run/run-record';
 import { readReport, tempDir, writeConfig } from './cli-helpers';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'src/cli/main.ts');
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
 
+/** The CLI in a process group of its own: tsx runs the CLI in a child process, which a SIGKILL of
+ *  tsx alone would leave running (and writing to the snapshot folder). */
 function start(args: string[]): ChildProcess {
-  return spawn(TSX, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  return spawn(TSX, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
 }
 
 function exited(p: ChildProcess): Promise<number | null> {
@@ -35,7 +38,7 @@ async function killWhen(p: ChildProcess, dir: string, when: (s: AaqRunState) => 
   for (;;) {
     const s = readState(dir);
     if (s && when(s)) {
-      p.kill('SIGKILL');
+      process.kill(-p.pid!, 'SIGKILL');
       await done;
       return `${s.phase} (iterations ${s.history.length}, rankings ${s.rankings.length})`;
     }
@@ -78,6 +81,8 @@ describe('kill and resume', () => {
     points.push(await killWhen(start([...base, ...outArgs, '--snapshots', snap]), snap, (s) => s.phase !== 'baseline'));
     points.push(await killWhen(start([...base, ...outArgs, '--resume', snap]), snap, (s) => s.rankings.length >= 1));
     points.push(await killWhen(start([...base, ...outArgs, '--resume', snap]), snap, (s) => s.history.length >= 1));
+    const before = JSON.parse(readFileSync(join(snap, 'run', 'meta.json'), 'utf8')) as RunRecord;
+    const beforeState = readState(snap)!;
     const last = start([...base, ...outArgs, '--resume', snap]);
     let err = '';
     last.stderr!.on('data', (d) => (err += String(d)));
@@ -85,6 +90,19 @@ describe('kill and resume', () => {
     console.log(`killed after: ${points.join('; ')}`);
     expect(new Set(points).size).toBe(3);
     expect(figures(join(dir, 'resumed.json'))).toEqual(expected);
+    // The report says it was resumed, and its times cover every part of the run.
+    expect(readReport(join(dir, 'full.json')).resumed).toBe(false);
+    const resumed = readReport(join(dir, 'resumed.json'));
+    const i = resumed.interruption!;
+    expect(resumed.resumed).toBe(true);
+    expect(i.resumes).toBe(3);
+    expect([i.phase, i.iterations]).toEqual([beforeState.phase, beforeState.history.length]);
+    expect(i.before_ms).toBe(before.clock!.elapsedMs);
+    expect(i.before_ms! + i.resumed_ms).toBeCloseTo(resumed.timings.total, 6);
+    expect(Date.parse(i.started_at)).toBeLessThan(Date.parse(i.last_checkpoint_at!));
+    expect(Date.parse(i.last_checkpoint_at!)).toBeLessThan(Date.parse(i.resumed_at));
+    // Every phase's time of the earlier parts is in the report's.
+    for (const [k, ms] of Object.entries(before.clock!.timings)) expect(resumed.timings[k], k).toBeGreaterThanOrEqual(ms);
     expect(readFileSync(join(dir, 'resumed.onnx'))).toEqual(readFileSync(join(dir, 'full.onnx')));
   });
 });

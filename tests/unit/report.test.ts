@@ -71,6 +71,7 @@ describe('buildRunReport', () => {
       'quantizers',
       'counts',
       'timings',
+      'resumed',
       'warnings',
     ]);
     expect(r).toMatchObject({
@@ -102,6 +103,33 @@ describe('buildRunReport', () => {
     const r = buildRunReport(input({ setup: fakeSetup('DefaultQuantization', 'fmnist'), priorCounts: { inferences: 50, sessions: 2 } }));
     expect(r.model.name).toBe('fmnist');
     expect(r.counts).toEqual({ inferences: 150, sessions: 5 });
+  });
+
+  it('a resumed run: resumed flag, the interruption, and timings over every part of the run', () => {
+    const fresh = buildRunReport(input({}));
+    expect(fresh.resumed).toBe(false);
+    expect(fresh).not.toHaveProperty('interruption');
+    const t = Date.UTC(2026, 0, 2, 3, 4, 5);
+    const r = buildRunReport(
+      input({
+        totalMs: 9000,
+        timings: { baseline: 4000, ranking: 3000 },
+        resume: { startedAt: t, interruptedAt: t + 6000, resumedAt: t + 60_000, phase: 'rank', iterations: 0, beforeMs: 5000, resumedMs: 4000, resumes: 1 },
+      }),
+    );
+    expect(r.resumed).toBe(true);
+    expect(r.timings).toEqual({ baseline: 4000, ranking: 3000, total: 9000 });
+    expect(r.interruption).toEqual({
+      started_at: '2026-01-02T03:04:05.000Z',
+      last_checkpoint_at: '2026-01-02T03:04:11.000Z',
+      resumed_at: '2026-01-02T03:05:05.000Z',
+      phase: 'rank',
+      iterations: 0,
+      before_ms: 5000,
+      resumed_ms: 4000,
+      resumes: 1,
+    });
+    expect(summaryText(r)).toContain('resumed at Ranking after 0 iterations; run time 9.0 s (5.0 s before the interruption, 4.0 s after)');
   });
 
   it('folds an AAQ result in: reverted groups, layer precisions, and the rest under `aaq`', () => {

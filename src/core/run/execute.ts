@@ -9,7 +9,8 @@ import { encodeModel } from '../onnx/proto';
 import { buildRunReport, type RunReport } from '../report';
 import { QuantizeError, type ProgressFn } from '../types';
 import type { OpenedRun } from './open-run';
-import { checkpoint, startRecord, type Counts, type ResumePoint, type RunRecord, type RunSnapshots } from './run-record';
+import { phaseLabel } from './phases';
+import { checkpoint, startRecord, type Counts, type ResumePoint, type RunClock, type RunRecord, type RunSnapshots } from './run-record';
 
 export interface ExecuteOptions {
   /** Where an AAQ run checkpoints (required for AAQ). */
@@ -21,8 +22,8 @@ export interface ExecuteOptions {
   keepStored?: boolean;
   progress?: ProgressFn;
   log?(message: string): void;
-  /** After each completed AAQ step has been stored, with the run's counts so far. */
-  onCheckpoint?(state: AaqRunState, counts: Counts): Promise<void> | void;
+  /** After each completed AAQ step has been stored, with the run's counts and time so far. */
+  onCheckpoint?(state: AaqRunState, counts: Counts, clock: RunClock): Promise<void> | void;
   /** The model's path or name in the report. */
   modelPath: string;
   /** When the run started (performance.now()), for the report's total time. */
@@ -53,6 +54,19 @@ export async function executeRun(run: OpenedRun, o: ExecuteOptions): Promise<Run
     const c = run.backend.counts();
     return { inferences: prior.inferences + c.inferences, sessions: prior.sessions + c.sessions };
   };
+  // The time of the parts before a resume (and of a back end replaced by its fallback) is added,
+  // so the clock, like the counts, covers the whole run.
+  const before = o.resume?.clock;
+  const partStartedAt = Date.now() - (performance.now() - o.startedAt);
+  let priorTimings: Record<string, number> = { ...before?.timings };
+  const timings = () => addTimings(priorTimings, run.backend.timings);
+  const clock = (): RunClock => ({
+    startedAt: before?.startedAt ?? partStartedAt,
+    elapsedMs: (before?.elapsedMs ?? 0) + performance.now() - o.startedAt,
+    at: Date.now(),
+    timings: timings(),
+    resumes: (before?.resumes ?? 0) + (o.resume ? 1 : 0),
+  });
   let state: QuantState;
   let m: Metrics;
   let aaq: AaqResult | undefined;
@@ -73,7 +87,7 @@ export async function executeRun(run: OpenedRun, o: ExecuteOptions): Promise<Run
     const params = inputs.algorithm.params;
     let record: RunRecord = o.resume?.record ?? (await startRecord(snap, inputs.fingerprints, !o.keepStored));
     let resumeFrom = o.resume?.state;
-    if (resumeFrom) log(`resuming from phase '${resumeFrom.phase}' (${resumeFrom.history.length} iterations done)`);
+    if (resumeFrom) log(`Resuming at ${phaseLabel(resumeFrom.phase)} (${resumeFrom.history.length} iteration${resumeFrom.history.length === 1 ? '' : 's'} done)`);
     for (;;) {
       let storing = false;
       try {
@@ -84,8 +98,9 @@ export async function executeRun(run: OpenedRun, o: ExecuteOptions): Promise<Run
           checkpoint: async (s) => {
             storing = true;
             const c = counts();
-            record = await checkpoint(snap, record, s, c);
-            await o.onCheckpoint?.(s, c);
+            const k = clock();
+            record = await checkpoint(snap, record, s, c, k);
+            await o.onCheckpoint?.(s, c, k);
             storing = false;
           },
         });
@@ -97,6 +112,7 @@ export async function executeRun(run: OpenedRun, o: ExecuteOptions): Promise<Run
         const why = `failed during the run (${e instanceof Error ? e.message : String(e)})`;
         const failed = run.engine.name;
         prior = counts();
+        priorTimings = timings();
         await run.fallBack(why);
         resumeFrom = await snap.store.get<AaqRunState>(snap.runId, 'state');
         log(`${failed} ${why}; resuming from the last completed step on ${run.engine.name}`);
@@ -111,6 +127,7 @@ export async function executeRun(run: OpenedRun, o: ExecuteOptions): Promise<Run
   const qdq = encodeModel(run.backend.exportModel(state));
   run.backend.timings.export = performance.now() - tExport;
   o.progress?.({ stage: 'export', done: 1, total: 1 });
+  const end = clock();
   const report = buildRunReport({
     setup: inputs,
     backend: run.backend,
@@ -121,10 +138,31 @@ export async function executeRun(run: OpenedRun, o: ExecuteOptions): Promise<Run
     aaq,
     priorCounts: prior,
     savings: run.savings,
-    totalMs: performance.now() - o.startedAt,
+    totalMs: end.elapsedMs,
+    timings: end.timings,
+    ...(o.resume
+      ? {
+          resume: {
+            startedAt: end.startedAt,
+            interruptedAt: before?.at,
+            resumedAt: partStartedAt,
+            phase: o.resume.state.phase,
+            iterations: o.resume.state.history.length,
+            beforeMs: before?.elapsedMs,
+            resumedMs: end.elapsedMs - (before?.elapsedMs ?? 0),
+            resumes: end.resumes,
+          },
+        }
+      : {}),
     warnings: inputs.warnings,
   });
   return { report, qdq, state, aaq };
+}
+
+function addTimings(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
+  return out;
 }
 
 function basename(p: string): string {
