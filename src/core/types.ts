@@ -73,6 +73,8 @@ export interface QuantizerSpec {
   channels?: number;
   /** Concat unification group: quantizers with the same key share one range. */
   unifiedKey?: string;
+  /** The range the tensor's values lie in (an absorbed Clip): the grid is kept inside it, so onnxruntime can drop the Clip. */
+  within?: [number, number];
 }
 
 /**

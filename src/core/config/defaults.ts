@@ -5,7 +5,7 @@ import { DEFAULT_METRIC, METRIC_NAMES } from '../metrics/registry';
 import type { Preset } from '../types';
 import type { AccuracyAwareParams, DatasetConfig, DefaultQuantizationParams, MetricConfig, TargetDevice } from './types';
 
-export const TARGET_DEVICES: readonly TargetDevice[] = ['ANY', 'CPU', 'GPU', 'VPU', 'GNA', 'CPU_SPR'];
+export const TARGET_DEVICES: readonly TargetDevice[] = ['ANY', 'CPU', 'GPU', 'VPU', 'GNA', 'CPU_SPR', 'ONNXRUNTIME'];
 export const PRESETS: readonly Preset[] = ['performance', 'mixed', 'accuracy'];
 /** The registered metrics (src/core/metrics/registry.ts). */
 export { METRIC_NAMES };

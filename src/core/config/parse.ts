@@ -150,7 +150,7 @@ function buildEngine(v: unknown, ctx: Ctx): { engine: EngineConfig; explicitMetr
 }
 
 function warnDevice(ctx: Ctx, path: string, device: TargetDevice) {
-  if (device !== 'ANY' && device !== 'CPU') {
+  if (device !== 'ANY' && device !== 'CPU' && device !== 'ONNXRUNTIME') {
     ctx.warnings.push(`${path}: ${JSON.stringify(device)} accepted, but the CPU quantization rules are used for every target device`);
   }
 }

@@ -3,7 +3,8 @@
 
 import type { MetricName, Preset, QuantMode } from '../types';
 
-export type TargetDevice = 'ANY' | 'CPU' | 'GPU' | 'VPU' | 'GNA' | 'CPU_SPR';
+/** POT's devices, and ONNXRUNTIME: a placement for onnxruntime's CPU/WASM integer kernels (src/core/quant/placement-ort.ts). */
+export type TargetDevice = 'ANY' | 'CPU' | 'GPU' | 'VPU' | 'GNA' | 'CPU_SPR' | 'ONNXRUNTIME';
 
 export interface RangeEstimatorSide {
   type?: 'min' | 'max' | 'abs_max' | 'quantile' | 'abs_quantile';

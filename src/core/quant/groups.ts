@@ -46,6 +46,14 @@ export class GroupFinder {
       for (const o of n.output ?? []) for (const u of this.idx.usesOf(o)) visitNode(this.idx.nodes[u.node].name ?? '');
     };
     for (const c of q.consumers) visitNode(c.node);
+    if (!out.size) {
+      // an output quantizer no quantizable op reads (onnxruntime's placement: the Q its producer
+      // needs to run on integers) belongs to the op producing it (above an absorbed Relu/Clip)
+      let p = this.idx.producerNode(q.tensor);
+      while (p && !this.quantOps.has(p.name ?? '') && (p.opType === 'Relu' || p.opType === 'Clip' || AGNOSTIC_OPS.has(p.opType ?? '')))
+        p = this.idx.producerNode(p.input?.[0] ?? '');
+      if (p && this.quantOps.has(p.name ?? '')) out.add(p.name ?? '');
+    }
     return [...out];
   }
 

@@ -248,6 +248,7 @@ export class OnnxQuantizer {
       );
       for (const id of ids) grids.set(id, u);
     }
+    for (const q of placement.quantizers) if (q.within && grids.has(q.id)) grids.set(q.id, keepWithin(grids.get(q.id)!, q.within));
     const biases = params.bias_correction ? this.biasCorrections(grids) : {};
     const quantizers: Record<string, StoredQuantizer> = {};
     for (const [id, g] of grids) quantizers[id] = toStored(g);
@@ -288,4 +289,21 @@ export class OnnxQuantizer {
   private inputQuantizer(node: string): string | undefined {
     return this.c.placement.quantizers.find((q) => q.kind === 'activation' && this.c.finder.feedsInput(q.id, node, 0))?.id;
   }
+}
+
+/**
+ * The grid with each channel's range `scale·(qmin − zp) … scale·(qmax − zp)`, computed in float32
+ * as onnxruntime's ClipQuantFusion does, inside `[lo, hi]` (the scale lowered by ulps where the
+ * rounding put the top level past `hi`), so the Clip the quantizer absorbs is redundant.
+ */
+export function keepWithin(p: QuantizerParams, [lo, hi]: [number, number]): QuantizerParams {
+  const scale = Float32Array.from(p.scale);
+  const eps = 2 ** -23;
+  for (let c = 0; c < scale.length; c++) {
+    const zp = p.zeroPoint[c] ?? p.zeroPoint[0];
+    const over = () => Math.fround(Math.fround(scale[c] * (p.qmax - zp)) - hi) > eps || Math.fround(lo - Math.fround(scale[c] * (p.qmin - zp))) > eps;
+    if (over() && p.qmax > zp) scale[c] = Math.min(scale[c], Math.fround(hi / (p.qmax - zp)));
+    for (let k = 0; k < 64 && over(); k++) scale[c] = Math.fround(scale[c] * (1 - 2 ** -24));
+  }
+  return { ...p, scale };
 }

@@ -3,22 +3,16 @@
 // inputs of quantizable ops, propagated up through quantize-agnostic ops; weight quantizers on
 // constant weights, per output channel; one quantizer per tensor; Concat inputs share one range.
 import type { DefaultQuantizationParams } from '../config/types';
-import { attrInt } from '../onnx/attributes';
 import { elementTypes } from '../onnx/elem-types';
 import { GraphIndex } from '../onnx/graph';
 import { DataType, toNum, type ModelProto, type NodeProto } from '../onnx/proto';
-import { readTensor } from '../onnx/tensor';
 import type { QuantMode, QuantizerSpec } from '../types';
-import { ACTIVATION_ONLY_OPS, AGNOSTIC_OPS, ELTWISE_OPS, POT_TO_ONNX, TRANSFORMER_IGNORED, WEIGHTED_OPS, isQuantizableOp } from './hardware';
+import { ACTIVATION_ONLY_OPS, AGNOSTIC_OPS, ELTWISE_OPS, WEIGHTED_OPS, isQuantizableOp } from './hardware';
+import { analyzeOrtPlacement } from './placement-ort';
+import { depthwiseChannels, ignoredNodes, weightAxis, type Placement } from './placement-rules';
 import { quantizerModes } from './presets';
 
-export interface Placement {
-  quantizers: QuantizerSpec[];
-  /** Quantizable, not ignored ops (node names), topological order. */
-  ops: string[];
-  /** Nodes excluded by `ignored`, `model_type` or fused-activation patterns, with the reason. */
-  ignored: { node: string; reason: string }[];
-}
+export { fusedActivationNodes, ignoredNodes, weightAxis, type Placement } from './placement-rules';
 
 export function placeQuantizers(model: ModelProto, params: DefaultQuantizationParams): QuantizerSpec[] {
   return analyzePlacement(new GraphIndex(model), params).quantizers;
@@ -32,7 +26,13 @@ interface Point {
   symmetricForced?: boolean;
 }
 
+/** The placement for the config's target device: onnxruntime's kernels for ONNXRUNTIME (placement-ort.ts), POT's CPU rules otherwise. */
 export function analyzePlacement(idx: GraphIndex, params: DefaultQuantizationParams): Placement {
+  return params.target_device === 'ONNXRUNTIME' ? analyzeOrtPlacement(idx, params) : analyzePotPlacement(idx, params);
+}
+
+/** POT's CPU placement. */
+export function analyzePotPlacement(idx: GraphIndex, params: DefaultQuantizationParams): Placement {
   const types = elementTypes(idx);
   const isFloat = (t: string) => types.get(t) === DataType.FLOAT;
   const ignored = ignoredNodes(idx, params);
@@ -161,98 +161,4 @@ export function analyzePlacement(idx: GraphIndex, params: DefaultQuantizationPar
   const order = (q: QuantizerSpec) => Math.min(...q.consumers.map((c) => pos.get(idx.nodeByName.get(c.node) ?? -1) ?? 0));
   quantizers.sort((a, b) => order(a) - order(b) || (a.kind === b.kind ? a.id.localeCompare(b.id) : a.kind === 'activation' ? -1 : 1));
   return { quantizers, ops, ignored: [...ignored.entries()].map(([node, reason]) => ({ node, reason })) };
-}
-
-/** Output-channel axis of a constant weight (POT transposes MatMul weights to transpose_b layout). */
-export function weightAxis(n: NodeProto, idx: GraphIndex): number {
-  const dims = (idx.initializers.get(n.input?.[1] ?? '')?.dims ?? []).map(toNum);
-  switch (n.opType) {
-    case 'Conv':
-      return 0;
-    case 'ConvTranspose':
-      return 1;
-    case 'Gemm':
-      return attrInt(n, 'transB', 0) ? 0 : 1;
-    default:
-      return Math.max(dims.length - 1, 0); // MatMul [K, N]: output features on the last axis
-  }
-}
-
-/** Channel count when `n` is a depthwise Conv (group == C_in == C_out > 1), else 0. */
-function depthwiseChannels(n: NodeProto, idx: GraphIndex): number {
-  const group = attrInt(n, 'group', 1);
-  const w = idx.initializers.get(n.input?.[1] ?? '');
-  if (group <= 1 || !w) return 0;
-  const dims = (w.dims ?? []).map(toNum);
-  return dims[0] === group && dims[1] === 1 ? group : 0;
-}
-
-/** Nodes that get no quantizers: `ignored.scope`, `ignored.operations`, transformer types, fused activations. */
-export function ignoredNodes(idx: GraphIndex, params: DefaultQuantizationParams): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const s of params.ignored.scope) if (idx.nodeByName.has(s)) out.set(s, 'ignored.scope');
-  const types = new Map<string, string>();
-  const addType = (t: string, why: string) => (POT_TO_ONNX[t] ?? [t]).forEach((o) => types.set(o, why));
-  for (const o of params.ignored.operations) addType(o.type, 'ignored.operations');
-  if (params.model_type === 'transformer') {
-    for (const t of TRANSFORMER_IGNORED) addType(t, 'model_type transformer');
-    if (params.target_device !== 'CPU_SPR') addType('Multiply', 'model_type transformer');
-  }
-  for (const n of idx.nodes) {
-    const why = types.get(n.opType ?? '');
-    if (why && !out.has(n.name ?? '')) out.set(n.name ?? '', why);
-  }
-  for (const name of fusedActivationNodes(idx)) if (!out.has(name)) out.set(name, 'fused activation (HSwish/HSigmoid/Swish)');
-  return out;
-}
-
-/**
- * Eltwise nodes that OpenVINO's model conversion fuses into one activation op (HSwish, HSigmoid,
- * Swish), which POT then does not quantize: x·HardSigmoid(x), x·Sigmoid(x),
- * x·Clip(x+3, 0, 6)/6 (or ·(1/6)), Clip(x+3, 0, 6)/6.
- */
-export function fusedActivationNodes(idx: GraphIndex): string[] {
-  const out: string[] = [];
-  const prodOp = (t: string) => idx.producerNode(t);
-  const scalar = (t: string) => {
-    const init = idx.initializers.get(t);
-    if (!init || (init.dims ?? []).map(toNum).reduce((a, b) => a * b, 1) !== 1) return undefined;
-    if (init.dataType !== DataType.FLOAT) return undefined;
-    return (readTensor(init).data as Float32Array)[0];
-  };
-  const isRelu6Of3 = (t: string): string | undefined => {
-    // Clip(Add(x, 3), 0, 6) → returns the Add node name and x
-    const clip = prodOp(t);
-    if (clip?.opType !== 'Clip') return undefined;
-    const add = prodOp(clip.input?.[0] ?? '');
-    if (add?.opType !== 'Add') return undefined;
-    const [a, b] = add.input ?? [];
-    if (scalar(b) === 3 || scalar(a) === 3) return add.name ?? undefined;
-    return undefined;
-  };
-  for (const n of idx.nodes) {
-    const [a, b] = n.input ?? [];
-    if (n.opType === 'Mul') {
-      for (const [x, g] of [
-        [a, b],
-        [b, a],
-      ]) {
-        const p = prodOp(g);
-        if (p && (p.opType === 'HardSigmoid' || p.opType === 'Sigmoid') && p.input?.[0] === x) out.push(n.name!);
-        const add = isRelu6Of3(g);
-        if (add && prodOp(g) && idx.producerNode(prodOp(g)!.input?.[0] ?? '')?.input?.includes(x)) {
-          out.push(n.name!, add);
-          const div = idx
-            .usesOf(n.output?.[0] ?? '')
-            .map((u) => idx.nodes[u.node])
-            .find((d) => d.opType === 'Div' || d.opType === 'Mul');
-          if (div && (scalar(div.input?.[1] ?? '') === 6 || Math.abs((scalar(div.input?.[1] ?? '') ?? 0) - 1 / 6) < 1e-6)) out.push(div.name!);
-        }
-      }
-    } else if (n.opType === 'Div' && scalar(b) === 6) {
-      const add = isRelu6Of3(a);
-      if (add) out.push(n.name!, add); // HSigmoid
-    }
-  }
-  return [...new Set(out)];
 }

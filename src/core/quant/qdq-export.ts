@@ -52,7 +52,10 @@ export function exportQdqModel(
   const chains = new Map<string, NodeProto[]>();
   const inits = [...(g.initializer ?? [])];
   const push = (tensor: string, n: NodeProto) => chains.set(tensor, [...(chains.get(tensor) ?? []), n]);
-  const shift = (p: QuantizerParams) => (p.dtype === 'int8' && (opts.storage ?? 'uint8') === 'uint8' ? 128 : 0);
+  // int8 weights within ±64 stay int8: no pair of u8·s8 products can saturate 16 bits, onnxruntime keeps them (Avx2WeightS8ToU8Transformer
+  // converts only weights outside [−64, 64]) and runs its faster U8S8 kernels
+  const shift = (p: QuantizerParams, kind?: 'weight' | 'activation') =>
+    p.dtype === 'int8' && (opts.storage ?? 'uint8') === 'uint8' && !(kind === 'weight' && p.qmin >= -64 && p.qmax <= 64) ? 128 : 0;
   const known = new Set(specs.map((s) => s.id));
   for (const id of enabled) if (!known.has(id)) throw new QuantizeError(`quantizer '${id}' is enabled but is not one of the model's quantizers`, { field: id });
   for (const spec of specs) {
@@ -72,7 +75,7 @@ export function exportQdqModel(
       const grid = gridArrays(spec.id, p, C);
       if (p.qmin < lo || p.qmax > hi) throw new QuantizeError(`weight quantizer '${spec.id}': grid [${p.qmin}, ${p.qmax}] does not fit ${p.dtype}`, { field: spec.id });
       const q = quantizeToInt(w.data as Float32Array, w.dims, { ...p, scale: grid.scale, zeroPoint: grid.zp }, axis ?? 0);
-      const st = storage(p.dtype, shift(p));
+      const st = storage(p.dtype, shift(p, 'weight'));
       const pdims = axis === undefined ? [] : [C];
       const qName = names.fresh(`${spec.tensor}_quantized`);
       const sName = names.fresh(`${spec.tensor}_scale`);
