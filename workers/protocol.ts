@@ -115,7 +115,7 @@ export interface StartRequest {
   /** Display name of the run. */
   title?: string;
   /** Fault injection for the browser tests (only sent by a page opened with `?test`). */
-  test?: { loseGpuAfterSnapshot?: boolean };
+  test?: { loseGpuAfterSnapshot?: boolean; /** Export a deliberately broken model (a weight scale ×4). */ breakExportScale?: boolean };
 }
 
 export type RunStatus = 'running' | 'done' | 'failed' | 'cancelled' | 'interrupted';

@@ -2,13 +2,14 @@
 // same as `aaq quantize`'s): the picked files (or those kept in IndexedDB when resuming) in, the
 // run's record, state and digest stored after every step, the QDQ model and the report out.
 
+import { breakExportScale } from '../src/core/run/deployment';
 import { executeRun } from '../src/core/run/execute';
 import { OpenedRun } from '../src/core/run/open-run';
 import { resumePoint, type RunSnapshots } from '../src/core/run/run-record';
 import { IdbSnapshotStore, StorageFullError } from './idb-store';
 import { QuantizeError, type RunEvent } from '../src/core/types';
 import { collectGroupOps, digestOf, emptyDigest, type DigestContext } from './digest';
-import { studioEngines, type PauseGate } from './engine';
+import { createEngine, studioEngines, type PauseGate } from './engine';
 import type { DataFile, DataInput, EngineInfo, RunDigest, RunMeta, RunOutcome, RunSettings, StartRequest, UiEvent } from './protocol';
 import { browserInputs } from './setup';
 
@@ -206,6 +207,14 @@ async function execute(
       resume,
       keepStored: true,
       modelPath: meta.modelName,
+      // The exported model is measured on WASM (the final figures: what the downloaded file gives
+      // in onnxruntime-web's WASM build) and, for a WebGPU run, on WebGPU too.
+      deployEngines: async (engine) => {
+        if (engine.backend === 'wasm') return { engines: [engine] };
+        const wasm = (await createEngine('wasm', settings.threads)).engine;
+        return { engines: [wasm, engine], dispose: () => wasm.dispose() };
+      },
+      ...(req.test?.breakExportScale ? { exportHook: (m: Parameters<typeof breakExportScale>[0]) => void breakExportScale(m, 4) } : {}),
       startedAt: t0,
       progress: progressEmitter(emit),
       log,

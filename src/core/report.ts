@@ -2,7 +2,7 @@
 // both `aaq quantize` (src/cli/main.ts) and the studio's run worker (workers/run-session.ts), so
 // the two reports have the same shape and can be compared directly; what only the caller knows
 // (engine label, model path, prior counts of a resumed run, total time, warnings) is an input.
-import type { AaqResult } from './algorithms/history';
+import type { AaqResult, AaqStatus } from './algorithms/history';
 import type { DefaultQuantizationResult } from './algorithms/default-quantization';
 import type { QuantState } from './algorithms/backend';
 import type { OnnxQuantizationBackend } from './evaluation/onnx-backend';
@@ -11,6 +11,8 @@ import type { QuantizerSpec } from './types';
 import type { ModeCalibration, ModeUse } from './evaluation/eval-mode';
 import type { SavingsOptions } from './run/eval-options';
 import { phaseLabel } from './run/phases';
+
+const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
 
 /** The tool's version, written into every report (and printed by `aaq --version`). */
 export const AAQ_VERSION = '0.1.0';
@@ -33,10 +35,21 @@ export interface RunReport {
   reverted: { group: string; ops: string[] }[];
   layers: { name: string; precision: 'INT8' | 'FP32'; reverted_at?: number }[];
   quantizers: { total: number; enabled: number };
-  aaq?: Omit<AaqResult, 'state' | 'baseline' | 'final' | 'drop' | 'reverted' | 'groupsTotal' | 'options'> & {
+  aaq?: Omit<AaqResult, 'state' | 'baseline' | 'final' | 'drop' | 'reverted' | 'groupsTotal' | 'options' | 'status'> & {
     /** POT's fixes and the four savings as the run applied them (src/core/run/eval-options.ts). */
     options: AaqResult['options'] & Partial<Omit<SavingsOptions, 'notes'>>;
+    /** The search's status, except 'not-met-exported': the simulation met the target but the
+     *  exported model, as onnxruntime runs it, does not (src/core/run/deployment.ts). */
+    status: RunStatus;
   };
+  /** The fake-quant simulation's figures the search decided on (`final` and `drop` are the
+   *  exported model's, as onnxruntime runs it; see `exported`). Absent in reports of runs that
+   *  did not measure the exported model. */
+  simulated?: { final: Record<string, number>; drop: Record<string, number>; status?: AaqStatus };
+  /** The exported QDQ model evaluated as onnxruntime deploys it, per engine: the first gives `final`. */
+  exported?: ExportedMeasurement[];
+  /** FP32 vs INT8 latency per engine (wall-clock: differs from run to run). */
+  latency?: LatencyMeasurement[];
   counts: { inferences: number; sessions: number };
   /** Time per phase and `total`, ms, over the whole run (every part of a resumed run together). */
   timings: Record<string, number>;
@@ -61,6 +74,79 @@ export interface RunReport {
     resumes: number;
   };
   warnings: string[];
+}
+
+/** AAQ's status, or 'not-met-exported' (the simulation met the target, the exported model does not). */
+export type RunStatus = AaqStatus | 'not-met-exported';
+
+/** The exported QDQ model evaluated on every validation sample in a session with the engine's
+ *  default options (onnxruntime's graph optimizations, hence its integer kernels). */
+export interface ExportedMeasurement {
+  backend: string;
+  label: string;
+  session_options: 'default';
+  samples: number;
+  metrics: Record<string, number>;
+  drop: Record<string, number>;
+  /** What the simulation gave for the same state. */
+  simulated: Record<string, number>;
+  /** Share of `agreement_samples` (the first ones) whose top-1 class is the simulation's. */
+  agreement_top1: number;
+  agreement_samples: number;
+  eval_ms: number;
+}
+
+export interface LatencyRow {
+  batch: number;
+  fp32_ms: number;
+  int8_ms: number;
+  /** int8_ms ÷ fp32_ms (< 1: INT8 is faster). */
+  ratio: number;
+}
+
+/** FP32 vs INT8 latency on one engine, default session options, one session alive at a time. */
+export interface LatencyMeasurement {
+  backend: string;
+  label: string;
+  warmup: number;
+  runs: string;
+  rows: LatencyRow[];
+  /** Set when INT8 is slower than FP32 at some batch size (names the back end). */
+  warning?: string;
+}
+
+/** What src/core/run/deployment.ts measured, applied to a report. */
+export interface DeploymentFigures {
+  exported: ExportedMeasurement[];
+  latency: LatencyMeasurement[];
+  /** The exported model's drops are within maximal_drop (AAQ only). */
+  met?: boolean;
+  warnings: string[];
+  ms: number;
+}
+
+/** The report with the exported model's figures as its final ones, the simulated ones beside them,
+ *  and the status 'not-met-exported' when the simulation met the target but the exported model misses it. */
+export function withDeployment(r: RunReport, d: DeploymentFigures, maxDropText?: (metric: string) => string): RunReport {
+  const first = d.exported[0];
+  const out: RunReport = {
+    ...r,
+    final: { metrics: { ...first.metrics } },
+    drop: { ...first.drop },
+    simulated: { final: { ...r.final.metrics }, drop: { ...r.drop }, ...(r.aaq ? { status: r.aaq.status as AaqStatus } : {}) },
+    exported: d.exported,
+    latency: d.latency,
+    warnings: [...r.warnings, ...d.warnings],
+    timings: { ...r.timings, deployment_check: d.ms },
+  };
+  if (r.aaq && d.met === false && r.aaq.status === 'met') {
+    const over = Object.keys(first.drop)
+      .map((m) => `${m} drop ${pct(first.drop[m])}${maxDropText ? ` > ${maxDropText(m)}` : ''} (simulated ${pct(r.drop[m])})`)
+      .join(', ');
+    const msg = `Target not met by the exported model: as ${first.label} runs it (default options), ${over}. The simulation the search decided on met it; the exported model is what you deploy.`;
+    out.aaq = { ...r.aaq, status: 'not-met-exported', messages: [...r.aaq.messages, msg] };
+  }
+  return out;
 }
 
 export function layerTable(ops: string[], quantizedOps: Set<string>, revertedAt: Map<string, number>): RunReport['layers'] {
@@ -195,14 +281,22 @@ function interruption(r: NonNullable<RunReportInput['resume']>): NonNullable<Run
   };
 }
 
-const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
-
 export function summaryText(r: RunReport): string {
   const lines: string[] = [];
   const m = Object.keys(r.final.metrics);
   lines.push(`${r.algorithm} on ${r.model.name} (${r.data.size} samples, ${r.engine.backend}, ${r.engine.mode})`);
+  const ex = r.exported?.[0];
   for (const k of m) {
-    lines.push(`  ${k}: FP32 ${pct(r.baseline.metrics[k])}  default INT8 ${pct(r.quantized.metrics[k])}  final ${pct(r.final.metrics[k])}  drop ${pct(r.drop[k])}`);
+    const sim = r.simulated ? `  (simulated: final ${pct(r.simulated.final[k])}, drop ${pct(r.simulated.drop[k])})` : '';
+    lines.push(`  ${k}: FP32 ${pct(r.baseline.metrics[k])}  default INT8 ${pct(r.quantized.metrics[k])}  final ${pct(r.final.metrics[k])}  drop ${pct(r.drop[k])}${sim}`);
+  }
+  if (ex) lines.push(`  final = the exported model as ${ex.label} runs it (default options, ${ex.samples} samples); top-1 agreement with the simulation ${pct(ex.agreement_top1)}`);
+  for (const e of r.exported?.slice(1) ?? []) {
+    lines.push(
+      `  also on ${e.label}: ${Object.keys(e.metrics)
+        .map((k) => `${k} ${pct(e.metrics[k])}`)
+        .join(', ')}; agreement ${pct(e.agreement_top1)}`,
+    );
   }
   if (r.aaq) {
     lines.push(
@@ -220,5 +314,12 @@ export function summaryText(r: RunReport): string {
   lines.push(
     `  model ${(r.model.bytes / 1024).toFixed(0)} KiB → ${r.model.quantized_bytes ? (r.model.quantized_bytes / 1024).toFixed(0) + ' KiB' : '—'}; ${r.counts.inferences} sample inferences, ${r.counts.sessions} sessions`,
   );
+  for (const l of r.latency ?? []) {
+    lines.push(
+      `  latency on ${l.label}: ${l.rows.map((x) => `batch ${x.batch} FP32 ${x.fp32_ms.toFixed(2)} ms → INT8 ${x.int8_ms.toFixed(2)} ms (×${x.ratio.toFixed(2)})`).join('; ')}`,
+    );
+    if (l.warning) lines.push(`  warning: ${l.warning}`);
+  }
+  for (const w of r.warnings.filter((w) => w.startsWith('The exported model'))) lines.push(`  warning: ${w}`);
   return lines.join('\n');
 }

@@ -40,7 +40,7 @@ function stable(v: unknown): unknown {
   if (v && typeof v === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) {
-      if (/^timings$|time|_ms$|Ms$|seconds|date|created|started|finished|wall|duration|run_?id/i.test(k)) continue;
+      if (/^timings$|^latency$|time|_ms$|Ms$|seconds|date|created|started|finished|wall|duration|run_?id/i.test(k)) continue;
       out[k] = stable(x);
     }
     return out;

@@ -30,6 +30,12 @@ function comparable(r: RunReport): unknown {
   delete (c.model as Partial<RunReport['model']>).path;
   // "onnxruntime-web … WASM, 2 threads" vs "onnxruntime-web … wasm (Node, 1 thread)".
   delete (c.engine as Partial<RunReport['engine']>).label;
+  // The measured FP32 vs INT8 latency, the time of the exported model's evaluation and its engine's label.
+  delete (c as Partial<RunReport>).latency;
+  for (const e of (c.exported ?? []) as Partial<NonNullable<RunReport['exported']>[number]>[]) {
+    delete e.label;
+    delete e.eval_ms;
+  }
   return c;
 }
 

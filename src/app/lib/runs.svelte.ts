@@ -143,7 +143,9 @@ class Runs {
       model: { name: app.model.name, bytes: app.model.bytes },
       data: app.data.input,
       settings: $state.snapshot(app.settings),
-      ...(testMode && testHooks.loseGpuAfterSnapshot ? { test: { loseGpuAfterSnapshot: true } } : {}),
+      ...(testMode && (testHooks.loseGpuAfterSnapshot || testHooks.breakExportScale)
+        ? { test: { loseGpuAfterSnapshot: testHooks.loseGpuAfterSnapshot, breakExportScale: testHooks.breakExportScale } }
+        : {}),
     });
   }
 

@@ -9,6 +9,8 @@ export interface TestHooks {
   crashWorker(): boolean;
   /** The next run on WebGPU reports the GPU device lost right after its first snapshot. */
   loseGpuAfterSnapshot: boolean;
+  /** The next run exports a deliberately broken model (its first weight scale ×4). */
+  breakExportScale: boolean;
   /** How many times the studio restarted a crashed run worker. */
   restarts: number;
   /** FP32 and every quantizer off in a fresh run worker (workers/self-check.ts). */
@@ -26,6 +28,6 @@ async function selfCheck(req: SelfCheckRequest): Promise<SelfCheckResult> {
   }
 }
 
-export const testHooks: TestHooks = { crashWorker: () => false, loseGpuAfterSnapshot: false, restarts: 0, selfCheck };
+export const testHooks: TestHooks = { crashWorker: () => false, loseGpuAfterSnapshot: false, breakExportScale: false, restarts: 0, selfCheck };
 
 if (testMode) (globalThis as unknown as { __aaqTest: TestHooks }).__aaqTest = testHooks;

@@ -9,7 +9,7 @@ import { MetricTally, metricDef, metricDefinition, savingsBounds, top1, classifi
 import { analyzePlacement, type Placement } from '../quant/placement';
 import { GroupFinder } from '../quant/groups';
 import { OnnxQuantizer } from '../quant/onnx-quantizer';
-import { QuantizeError, type Dataset, type Engine, type MetricDef, type MetricName, type ProgressFn, type QuantizerSpec, type RevertGroup } from '../types';
+import { QuantizeError, type Dataset, type Engine, type MetricDef, type MetricName, type ProgressFn, type QuantizerSpec, type RevertGroup, type TensorData } from '../types';
 import { revertGroup, type EvalResult, type QuantState, type QuantizationBackend } from '../algorithms/backend';
 import type { PrefixCacheUse } from './prefix-cache';
 import { CandidateModels } from './candidate-models';
@@ -207,30 +207,35 @@ export class OnnxQuantizationBackend implements QuantizationBackend {
 
   async evaluate(state: QuantState | null, indices: number[] | null, progress?: ProgressFn): Promise<EvalResult> {
     const idxs = indices ?? Array.from({ length: this.datasetSize }, (_, i) => i);
-    const tallies = this.opts.metrics.map((m) => new MetricTally(metricDefinition(m)));
-    const refs = tallies
-      .filter((t) => t.def.needsFp32Reference)
-      .map((t) => {
-        let r = this.fp32Refs.get(t.def.name);
-        if (!r) this.fp32Refs.set(t.def.name, (r = new Map()));
-        return r;
-      });
-    if (state && refs.length) {
-      const missing = idxs.filter((i) => refs.some((r) => !r.has(i)));
-      if (missing.length) await this.evaluate(null, missing);
-    }
+    if (state) await this.fp32References(idxs);
     const r = await this.sessions.run(state, idxs, progress && ((d, t) => progress({ stage: state ? 'quantized-eval' : 'baseline', done: d, total: t })));
-    r.outputs.forEach((out, k) => {
+    return this.score(!state, idxs, r.outputs, r.labels);
+  }
+
+  /** The FP32 references of the metrics that compare with the FP32 model, on `idxs` (evaluated
+   *  now where missing). */
+  async fp32References(idxs: number[]): Promise<void> {
+    const refs = this.opts.metrics.filter((m) => metricDefinition(m).needsFp32Reference).map((m) => this.fp32Refs.get(m));
+    if (!refs.length) return;
+    const missing = idxs.filter((i) => refs.some((r) => !r?.has(i)));
+    if (missing.length) await this.evaluate(null, missing);
+  }
+
+  /** The metrics of per-sample outputs (`fp32`: the FP32 model's, which become the references). */
+  private score(fp32: boolean, idxs: number[], outputs: TensorData[], labels: number[]): EvalResult {
+    const tallies = this.opts.metrics.map((m) => new MetricTally(metricDefinition(m)));
+    for (const t of tallies) if (t.def.reference && !this.fp32Refs.has(t.def.name)) this.fp32Refs.set(t.def.name, new Map());
+    outputs.forEach((out, k) => {
       // [1, C] or [1, C, 1, 1] per sample (or [C] from a model without a batch dim)
       const output = { data: out.data as Float32Array, dims: out.dims, name: this.outputName };
       for (const t of tallies) {
         let ref: unknown;
         if (t.def.reference) {
           const m = this.fp32Refs.get(t.def.name)!;
-          if (!state) m.set(idxs[k], t.def.reference.of(output));
+          if (fp32) m.set(idxs[k], t.def.reference.of(output));
           ref = m.get(idxs[k]);
         }
-        t.add(output, r.labels[k], ref);
+        t.add(output, labels[k], ref);
       }
     });
     return {
@@ -238,6 +243,37 @@ export class OnnxQuantizationBackend implements QuantizationBackend {
       perSample: Object.fromEntries(tallies.map((t) => [t.def.name, t.values])),
       metrics: Object.fromEntries(tallies.map((t) => [t.def.name, t.result()])),
     };
+  }
+
+  /**
+   * A model as onnxruntime deploys it — `model` (the exported QDQ file) in a session with the
+   * engine's default options (its graph optimizations, hence its integer kernels), on `engine`
+   * (default: the run's) — evaluated on every sample with the run's metrics, and its top-1 class
+   * per sample. Not counted in counts(): the run's counts are the algorithm's.
+   */
+  async evaluateDeployed(model: Uint8Array, opts: { engine?: Engine; progress?: (done: number, total: number) => void } = {}): Promise<EvalResult & { top1: Int32Array }> {
+    const engine = opts.engine ?? this.opts.engine;
+    const idxs = Array.from({ length: this.datasetSize }, (_, i) => i);
+    await this.fp32References(idxs);
+    const session = await engine.createSession(model);
+    try {
+      const r = await runDataset(engine, session, this.opts.dataset, idxs, {
+        inputName: this.inputName,
+        outputName: this.outputName,
+        batchSize: this.opts.batchSize ?? 16,
+        progress: opts.progress,
+      });
+      const top1s = Int32Array.from(r.outputs, (o) => top1(o.data as Float32Array, 1, o.data.length)[0]);
+      return { ...this.score(false, idxs, r.outputs, r.labels), top1: top1s };
+    } finally {
+      await engine.release(session);
+    }
+  }
+
+  /** Releases the evaluation sessions (they are created again when needed): before timing a
+   *  deployed model, so that no idle session's threads compete with it. */
+  async releaseSessions(): Promise<void> {
+    await this.sessions.dispose();
   }
 
   /** Top-1 class per sample of FP32 (`state` null) or a quantized state. */

@@ -5,9 +5,11 @@ import { runAccuracyAware } from '../algorithms/accuracy-aware';
 import type { QuantState } from '../algorithms/backend';
 import { runDefaultQuantization } from '../algorithms/default-quantization';
 import type { AaqResult, AaqRunState } from '../algorithms/history';
-import { encodeModel } from '../onnx/proto';
-import { buildRunReport, type RunReport } from '../report';
-import { QuantizeError, type ProgressFn } from '../types';
+import type { MetricSpec } from '../algorithms/drop';
+import { encodeModel, type ModelProto } from '../onnx/proto';
+import { buildRunReport, withDeployment, type RunReport } from '../report';
+import { QuantizeError, type Engine, type ProgressFn } from '../types';
+import { checkDeployment } from './deployment';
 import type { OpenedRun } from './open-run';
 import { phaseLabel } from './phases';
 import { checkpoint, startRecord, type Counts, type ResumePoint, type RunClock, type RunRecord, type RunSnapshots } from './run-record';
@@ -28,6 +30,12 @@ export interface ExecuteOptions {
   modelPath: string;
   /** When the run started (performance.now()), for the report's total time. */
   startedAt: number;
+  /** The engines the exported model is measured on after the export (src/core/run/deployment.ts):
+   *  the first gives the report's final figures. Default: the run's engine. `dispose` releases
+   *  those the caller created for it. */
+  deployEngines?(runEngine: Engine): Promise<{ engines: Engine[]; dispose?(): Promise<void> }>;
+  /** Test hook: alters the exported model before it is encoded (a deliberately broken export). */
+  exportHook?(model: ModelProto): void;
 }
 
 export interface RunOutcome {
@@ -44,6 +52,7 @@ interface Metrics {
   final: Record<string, number>;
   drop: Record<string, number>;
   labelFree: boolean;
+  specs: MetricSpec[];
 }
 
 export async function executeRun(run: OpenedRun, o: ExecuteOptions): Promise<RunOutcome> {
@@ -80,7 +89,7 @@ export async function executeRun(run: OpenedRun, o: ExecuteOptions): Promise<Run
     }
     const r = await runDefaultQuantization(run.backend, inputs.algorithm.params, { progress: o.progress, log });
     state = r.state;
-    m = { baseline: r.baseline, quantized: r.quantized, final: r.quantized, drop: r.drop, labelFree: r.labelFree };
+    m = { baseline: r.baseline, quantized: r.quantized, final: r.quantized, drop: r.drop, labelFree: r.labelFree, specs: r.metrics };
   } else {
     const snap = o.snapshots;
     if (!snap) throw new Error('an AccuracyAwareQuantization run needs a snapshot store');
@@ -119,16 +128,18 @@ export async function executeRun(run: OpenedRun, o: ExecuteOptions): Promise<Run
       }
     }
     state = aaq.state;
-    m = { baseline: aaq.baseline, quantized: aaq.quantized, final: aaq.final, drop: aaq.drop, labelFree: aaq.labelFree };
+    m = { baseline: aaq.baseline, quantized: aaq.quantized, final: aaq.final, drop: aaq.drop, labelFree: aaq.labelFree, specs: aaq.metrics };
   }
 
   o.progress?.({ stage: 'export', done: 0, total: 1, message: 'writing the QDQ model' });
   const tExport = performance.now();
-  const qdq = encodeModel(run.backend.exportModel(state));
+  const exported = run.backend.exportModel(state);
+  o.exportHook?.(exported);
+  const qdq = encodeModel(exported);
   run.backend.timings.export = performance.now() - tExport;
   o.progress?.({ stage: 'export', done: 1, total: 1 });
   const end = clock();
-  const report = buildRunReport({
+  const simulatedReport = buildRunReport({
     setup: inputs,
     backend: run.backend,
     engine: { backend: run.engine.backend, label: run.engine.label },
@@ -156,7 +167,44 @@ export async function executeRun(run: OpenedRun, o: ExecuteOptions): Promise<Run
       : {}),
     warnings: inputs.warnings,
   });
+  const report = await measureDeployed(run, o, simulatedReport, { state, qdq, m, aaq, log });
   return { report, qdq, state, aaq };
+}
+
+/** The report with the exported model's figures (deployment.ts) as its final ones; when it cannot be
+ *  measured, the simulated report with a warning saying so. */
+async function measureDeployed(
+  run: OpenedRun,
+  o: ExecuteOptions,
+  report: RunReport,
+  x: { state: QuantState; qdq: Uint8Array; m: Metrics; aaq?: AaqResult; log: (m: string) => void },
+): Promise<RunReport> {
+  const deploy = o.deployEngines ? await o.deployEngines(run.engine) : { engines: [run.engine] };
+  try {
+    const d = await checkDeployment({
+      backend: run.backend,
+      state: x.state,
+      simulated: x.m.final,
+      baseline: x.m.baseline,
+      specs: x.m.specs,
+      thresholds: x.aaq?.thresholds,
+      qdq: x.qdq,
+      fp32: run.inputs.modelBytes,
+      engines: deploy.engines,
+      batchSize: run.evaluation.batchSize,
+      progress: o.progress,
+      log: x.log,
+    });
+    o.progress?.({ stage: 'export', done: 1, total: 1 });
+    const pct = (v: number) => `${(v * 100).toFixed(2)} %`;
+    return withDeployment(report, d, (k) => pct(x.aaq!.thresholds[k]));
+  } catch (e) {
+    const why = `The exported model could not be measured on ${deploy.engines.map((g) => g.label).join(', ')} (${e instanceof Error ? e.message : String(e)}): the final figures are the simulation's.`;
+    x.log(why);
+    return { ...report, warnings: [...report.warnings, why] };
+  } finally {
+    await deploy.dispose?.();
+  }
 }
 
 function addTimings(a: Record<string, number>, b: Record<string, number>): Record<string, number> {
