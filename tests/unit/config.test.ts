@@ -97,6 +97,7 @@ const AAQ_DEFAULTS: AccuracyAwareParams = {
   early_stop: true,
   lazy_ranking: true,
   prefix_cache: true,
+  revert_mode: 'FP32',
 };
 
 /** A small valid config as an object, to be altered per case. */

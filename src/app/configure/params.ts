@@ -98,6 +98,9 @@ function overrideFields(kind: 'activations' | 'weights'): ParamField[] {
   ];
 }
 
+/** Shown first on the Configure screen (with the metric and the engine); the rest is under "Advanced". */
+export const ESSENTIAL_KEYS: readonly string[] = ['maximal_drop', 'drop_type'];
+
 export const SECTIONS: ParamSection[] = [
   {
     id: 'aaq',
@@ -163,6 +166,12 @@ export const SECTIONS: ParamSection[] = [
         kind: 'bool',
         help: "Cache the network's unchanged prefix while ranking: a candidate's samples resume from cached activations just before its reverted group (bit-exact).",
       },
+      {
+        key: 'revert_mode',
+        kind: 'select',
+        options: ['FP32', 'INT8_WEIGHTS'],
+        help: 'What reverting a group means: FP32 (POT: weights and activations back to FP32) or INT8_WEIGHTS (activations back to FP32, weights stay INT8: a smaller file).',
+      },
     ],
   },
   {
@@ -180,8 +189,8 @@ export const SECTIONS: ParamSection[] = [
       {
         key: 'target_device',
         kind: 'select',
-        options: ['ANY', 'CPU', 'GPU', 'VPU', 'GNA', 'CPU_SPR'],
-        help: 'Hardware whose rules decide where quantizers go (CPU rules are used for all).',
+        options: ['ANY', 'CPU', 'GPU', 'VPU', 'GNA', 'CPU_SPR', 'ONNXRUNTIME'],
+        help: "Hardware whose rules decide where quantizers go: POT's CPU rules for its devices; ONNXRUNTIME places them where onnxruntime runs integer kernels (faster exports).",
       },
       {
         key: 'model_type',

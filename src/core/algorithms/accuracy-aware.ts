@@ -9,7 +9,7 @@
 
 import type { AccuracyAwareParams } from '../config/types';
 import { QuantizeError } from '../types';
-import type { QuantizationBackend } from './backend';
+import { withRevertMode, type QuantizationBackend } from './backend';
 import { isLabelFree, resolveMetrics, type MetricSpec } from './drop';
 import { emit, selectReturned, type AaqContext, type AaqOptions } from './aaq-context';
 import { stepIterate, stepRank } from './aaq-loop';
@@ -100,7 +100,7 @@ export function assertResumable(state: unknown, backend: QuantizationBackend, pa
  */
 export async function runAccuracyAware(backend: QuantizationBackend, params: AccuracyAwareParams, opts: AaqOptions = {}): Promise<AaqResult> {
   const specs = resolveMetrics(backend.metricDefs(), params.metrics);
-  const ctx: AaqContext = { backend, params, specs, progress: opts.progress, log: opts.log ?? (() => {}), ranker: opts.ranker };
+  const ctx: AaqContext = { backend: withRevertMode(backend, params.revert_mode), params, specs, progress: opts.progress, log: opts.log ?? (() => {}), ranker: opts.ranker };
   let text: string;
   if (opts.resumeFrom) {
     checkResumable(opts.resumeFrom, backend, params, specs);

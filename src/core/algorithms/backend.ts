@@ -77,3 +77,25 @@ export function revertGroup(state: QuantState, group: RevertGroup): QuantState {
   const off = new Set(group.quantizers);
   return { ...state, enabled: state.enabled.filter((q) => !off.has(q)) };
 }
+
+/**
+ * `backend` with its revert groups as `revert_mode` reverts them: FP32 (POT's) as they are;
+ * INT8_WEIGHTS (NNCF's RestoreMode.ONLY_ACTIVATIONS) without their weight quantizers (ids `w:…`),
+ * so reverting a group returns its activations to FP32 and keeps its weights INT8; groups left
+ * with no activation quantizer are not offered.
+ */
+export function withRevertMode(backend: QuantizationBackend, mode: 'FP32' | 'INT8_WEIGHTS' | undefined): QuantizationBackend {
+  if (!mode || mode === 'FP32') return backend;
+  const groups = (state: QuantState): RevertGroup[] =>
+    backend
+      .groups(state)
+      .map((g) => ({ ...g, quantizers: g.quantizers.filter((q) => !q.startsWith('w:')) }))
+      .filter((g) => g.quantizers.length > 0);
+  return new Proxy(backend, {
+    get(target, key) {
+      if (key === 'groups') return groups;
+      const v = Reflect.get(target, key, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}

@@ -23,6 +23,7 @@ export function baseParams(params: AccuracyAwareParams): DefaultQuantizationPara
     early_stop: _es,
     lazy_ranking: _lr,
     prefix_cache: _pc,
+    revert_mode: _rm,
     ...rest
   } = params;
   return clone(rest);

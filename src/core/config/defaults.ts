@@ -52,6 +52,7 @@ export function defaultAaqParams(target_device: TargetDevice = 'ANY'): AccuracyA
     early_stop: true,
     lazy_ranking: true,
     prefix_cache: true,
+    revert_mode: 'FP32',
   };
 }
 

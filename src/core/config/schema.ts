@@ -280,6 +280,7 @@ export const aaqFields: Fields<AccuracyAwareParams> = {
   early_stop: bool,
   lazy_ranking: bool,
   prefix_cache: bool,
+  revert_mode: oneOf(['FP32', 'INT8_WEIGHTS']),
 };
 
 /** Parameters POT knows (either algorithm) that we do not implement. */

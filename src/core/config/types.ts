@@ -6,6 +6,9 @@ import type { MetricName, Preset, QuantMode } from '../types';
 /** POT's devices, and ONNXRUNTIME: a placement for onnxruntime's CPU/WASM integer kernels (src/core/quant/placement-ort.ts). */
 export type TargetDevice = 'ANY' | 'CPU' | 'GPU' | 'VPU' | 'GNA' | 'CPU_SPR' | 'ONNXRUNTIME';
 
+/** How AccuracyAwareQuantization reverts a group (`revert_mode`). */
+export type RevertMode = 'FP32' | 'INT8_WEIGHTS';
+
 export interface RangeEstimatorSide {
   type?: 'min' | 'max' | 'abs_max' | 'quantile' | 'abs_quantile';
   aggregator?: 'mean' | 'max' | 'min' | 'median' | 'mean_no_outliers' | 'median_no_outliers' | 'hl_estimator';
@@ -93,6 +96,9 @@ export interface AccuracyAwareParams extends DefaultQuantizationParams {
    *  first only from its reverted group on, so its samples resume from cached activations at the
    *  deepest cut before that group (prefix-cache.ts). Changes cost, never a value (bit-exact). */
   prefix_cache: boolean;
+  /** What reverting a group means (AAQ Studio extension): FP32 (POT's: every quantizer of the group off) or
+   *  INT8_WEIGHTS (only its activation quantizers off, the weights stay INT8: NNCF's RestoreMode.ONLY_ACTIVATIONS). */
+  revert_mode: RevertMode;
 }
 
 export interface PreprocessingStep {
