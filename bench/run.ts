@@ -18,6 +18,12 @@
 // measured; default 300,1000,3000), AAQ_BENCH_REAL_REPS (default 1),
 // AAQ_BENCH_REAL_STATS_REPS (rounds of the statistics pass, default 1), AAQ_BENCH_REAL_DQ=0 (skip
 // the CLI DefaultQuantization runs).
+//
+// Deployment section (bench/lib/deployment.ts; issue 12): latency at batch 1 and 16, size and measured
+// top-1 of FP32 and of each export (placements ANY / ONNXRUNTIME, AAQ revert modes) per model and back end.
+// AAQ_BENCH_DEPLOY=0 skips it; AAQ_BENCH_DEPLOY_ONLY=1 runs only it and merges it into the results
+// already in AAQ_BENCH_OUT (rows of other models/back ends kept); AAQ_BENCH_DEPLOY_MODELS,
+// AAQ_BENCH_DEPLOY_ENGINES (native,wasm), AAQ_BENCH_DEPLOY_EXPORTS, AAQ_BENCH_DEPLOY_ROUNDS (3).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -34,6 +40,7 @@ import { disposeModel, prepareModel, type BenchModel } from './lib/prepare';
 import { nativeProfile } from './lib/profile';
 import { markdown, realSizeMarkdown, summarize, type AaqRun, type BenchResults } from './lib/report';
 import { realSizeOptionsFromEnv, runRealSize, type RealSizeResults } from './lib/real-size';
+import { deploymentMarkdown, deploymentOptionsFromEnv, runDeployment, type DeploymentResults } from './lib/deployment';
 
 /** POT's default maximal_drop (src/core/config/defaults.ts). */
 const POT_DEFAULT_MAXIMAL_DROP = defaultAaqParams('ANY').maximal_drop;
@@ -52,8 +59,9 @@ const chromiumReps = (name: string) => (name === 'ppocr-cls' ? REPS : Math.max(R
 const OUT = resolve(ROOT, process.env.AAQ_BENCH_OUT ?? 'bench');
 const outName = (f: string) => relative(ROOT, join(OUT, f)) || f;
 /** Saved results: a whole bench run, or only its real-size section (AAQ_BENCH_REAL_ONLY=1 on an empty AAQ_BENCH_OUT). */
-type Saved = BenchResults | { real_size: RealSizeResults };
-const render = (r: Saved) => ('aaq' in r ? markdown(r) : realSizeMarkdown(r.real_size));
+type Saved = BenchResults | { real_size?: RealSizeResults; deployment?: DeploymentResults };
+const render = (r: Saved) =>
+  'aaq' in r ? markdown(r) : [r.real_size ? realSizeMarkdown(r.real_size) : '', r.deployment ? deploymentMarkdown(r.deployment) : ''].filter(Boolean).join('\n');
 function writeResults(r: Saved): void {
   mkdirSync(OUT, { recursive: true });
   writeFileSync(join(OUT, 'results.json'), JSON.stringify('aaq' in r ? summarize(r) : r, null, 1) + '\n');
@@ -74,6 +82,18 @@ if (process.env.AAQ_BENCH_REAL_ONLY === '1') {
   const saved = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Saved) : null;
   writeResults(saved ? { ...saved, real_size: real } : { real_size: real });
   log(`wrote the real-size section into ${outName('results.md')} and ${outName('results.json')} in ${real.wallSeconds.toFixed(0)} s`);
+  process.exit(0);
+}
+// AAQ_BENCH_DEPLOY_ONLY=1: the deployment section alone, merged into the results already there.
+if (process.env.AAQ_BENCH_DEPLOY_ONLY === '1') {
+  const deployment = await runDeployment(deploymentOptionsFromEnv(ROOT, log));
+  const file = join(OUT, 'results.json');
+  const saved = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Saved) : null;
+  // rows of other models / back ends already there are kept
+  const kept = (saved?.deployment?.rows ?? []).filter((r) => !deployment.rows.some((q) => q.model === r.model && q.engine === r.engine));
+  deployment.rows = [...kept, ...deployment.rows];
+  writeResults(saved ? { ...saved, deployment } : { deployment });
+  log(`wrote the deployment section into ${outName('results.md')} and ${outName('results.json')} in ${deployment.wallSeconds.toFixed(0)} s`);
   process.exit(0);
 }
 const machine = machineInfo();
@@ -196,6 +216,9 @@ for (const name of MODELS) {
 let realSize: RealSizeResults | undefined;
 if (process.env.AAQ_BENCH_REAL !== '0') realSize = await runRealSize(realSizeOptionsFromEnv(ROOT, log));
 
+// ---- deployment: the exported models as onnxruntime runs them (bench/lib/deployment.ts)
+const deployment = process.env.AAQ_BENCH_DEPLOY !== '0' ? await runDeployment(deploymentOptionsFromEnv(ROOT, log)) : undefined;
+
 const results: BenchResults = {
   date: new Date().toISOString(),
   wallSeconds: 0,
@@ -206,6 +229,7 @@ const results: BenchResults = {
   nativeProfile: nativeProfileCnn,
   aaq,
   ...(realSize ? { real_size: realSize } : {}),
+  ...(deployment ? { deployment } : {}),
 };
 results.wallSeconds = (performance.now() - t0) / 1000;
 results.machine.load.end = Math.round(loadavg()[0] * 100) / 100;

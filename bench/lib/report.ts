@@ -8,6 +8,7 @@ import type { MeasureResult } from './measure';
 import { potSchedule } from './schedule';
 import type { OpProfile } from './profile';
 import type { RealRun, RealSizeResults } from './real-size';
+import { deploymentMarkdown, type DeploymentResults } from './deployment';
 
 export interface AaqRun {
   tag: string;
@@ -49,6 +50,8 @@ export interface BenchResults {
   wasm_threads_vs_native?: Record<string, number>;
   /** ImageNet-sized models on 224×224 JPEGs (bench/lib/real-size.ts). */
   real_size?: RealSizeResults;
+  /** The deployment section (bench/lib/deployment.ts). */
+  deployment?: DeploymentResults;
 }
 
 const ok = <T extends object>(x: T | Failed | null | undefined): x is T => !!x && !('error' in x);
@@ -380,6 +383,7 @@ export function markdown(input: BenchResults): string {
   }
   L.push('', 'Ratios below 1 are gains. The exported model is the AAQ result (groups reverted to FP32 stay FP32).', '');
   if (r.real_size) L.push(realSizeMarkdown(r.real_size, false));
+  if (r.deployment) L.push(deploymentMarkdown(r.deployment, false));
   return L.join('\n');
 }
 

@@ -11,8 +11,8 @@
 // before a Q are removed by ReluQuantFusion / ClipQuantFusion when the Q's range lies within
 // theirs, so an op's output quantizer goes after them (the unsigned grid starting at 0 makes
 // Relu redundant; the grid is kept within the Clip's maximum, `QuantizerSpec.within`). A DQ
-// propagates forward through MaxPool / Reshape / Transpose / Squeeze / Unsqueeze / Slice (and
-// Flatten, whose DQ→Flatten→Q is dropped), so quantizers are placed above those, as POT does.
+// propagates forward through MaxPool / Reshape / Transpose / Squeeze / Unsqueeze / Slice, so
+// quantizers are placed above those, as POT does (not above Flatten, where it stops).
 //
 // The placement: an op is run on integers ("integer op") when onnxruntime can fuse it:
 //  - Conv (constant weight), MatMul and Gemm: always (the heavy ops; their inputs are quantized);
@@ -47,8 +47,10 @@ export const ORT_INTEGER_OPS: Record<string, { inputs: 'weighted' | 'all' | 'dat
   Softmax: { inputs: 'data', outputQ: true },
 };
 
-/** Ops a DQ propagates through (QDQPropagationTransformer, DropQDQNodes): they run on the integers. */
-export const ORT_PASS_OPS = new Set(['MaxPool', 'Reshape', 'Flatten', 'Transpose', 'Squeeze', 'Unsqueeze', 'Slice']);
+/** Ops a DQ propagates forward through (QDQPropagationTransformer; DropQDQNodes then runs them on the integers), so an
+ *  input quantizer goes above them. Not Flatten: a DQ stops there, so the quantizer goes below it (its grid then equals
+ *  the one above, the values being the same, and onnxruntime drops the DQ → Flatten → Q pair). */
+export const ORT_PASS_OPS = new Set(['MaxPool', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Slice']);
 
 export function analyzeOrtPlacement(idx: GraphIndex, params: DefaultQuantizationParams): Placement {
   const types = elementTypes(idx);
