@@ -433,3 +433,19 @@ describe('toPotConfigJson / defaultAaqConfig', () => {
     expect(() => potConfigFromObject(base({ maximal_drop: -1 }), 'obj')).toThrow(/obj: compression\.algorithms\[0\]\.params\.maximal_drop: /);
   });
 });
+
+describe('issue 12: target_device ONNXRUNTIME and revert_mode', () => {
+  it('ONNXRUNTIME is accepted without the "CPU rules" warning; revert_mode defaults to FP32 and accepts INT8_WEIGHTS', () => {
+    const o = base({ revert_mode: 'INT8_WEIGHTS' });
+    o.compression.target_device = 'ONNXRUNTIME';
+    const { config, warnings } = parsePotConfig(text(o), 'r.json');
+    expect(aaq(config).target_device).toBe('ONNXRUNTIME');
+    expect(aaq(config).revert_mode).toBe('INT8_WEIGHTS');
+    expect(warnings.filter((w) => w.includes('target_device'))).toEqual([]);
+    expect(aaq(parsePotConfig(text(base()), 'r.json').config).revert_mode).toBe('FP32');
+  });
+
+  it('an unknown revert_mode is an error naming the field and the choices', () => {
+    expect(() => parsePotConfig(text(base({ revert_mode: 'INT4' })), 'r.json')).toThrow(/revert_mode.*"FP32", "INT8_WEIGHTS"/);
+  });
+});
