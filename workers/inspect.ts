@@ -63,7 +63,10 @@ export function inspectModel(fileName: string, bytes: Uint8Array): ModelSummary 
   } catch (e) {
     limits.push({ what: `input ${inputs[0]?.name ?? ''}`, reason: (e as Error).message });
   }
-  const last = outputs[0]?.shape.at(-1);
+  // Classes only from a classifier's output ([N, C], [N, C, 1, 1] or [C]); a feature map has none.
+  const out = outputs[0]?.shape ?? [];
+  const classifier = out.length === 1 || (out.length >= 2 && out.slice(2).every((d) => d === 1));
+  const last = classifier ? out[out.length === 1 ? 0 : 1] : undefined;
   const channels = sampleShape.length === 3 ? (layout === 'NCHW' ? sampleShape[0] : sampleShape[2]) : 0;
   return {
     fileName,

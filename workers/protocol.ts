@@ -140,6 +140,8 @@ export interface RunMeta {
   counts: { inferences: number; sessions: number };
   phase: string;
   iterations: number;
+  /** Run time up to the last stored step, every part of a resumed run together (ms). */
+  elapsedMs?: number;
   error?: string;
   /** Final summary when done. */
   final?: { metric: string; fp32: number; int8: number; final: number; drop: number; reverted: number };
@@ -187,7 +189,9 @@ export type UiEvent =
   | { type: 'engine'; info: EngineInfo }
   | { type: 'meta'; meta: RunMeta }
   | { type: 'digest'; digest: RunDigest }
-  | { type: 'paused'; paused: boolean };
+  | { type: 'paused'; paused: boolean }
+  /** A resume goes on from a stored step: the phase it goes on at and the run time before it (ms). */
+  | { type: 'resumed'; phase: string; elapsedMs: number };
 
 export interface RunOutcome {
   report: RunReport;
@@ -232,6 +236,8 @@ export interface SelfCheckResult {
 export interface RunWorkerApi {
   inspectModel(name: string, bytes: Uint8Array): Promise<ModelSummary>;
   previewData(data: DataInput, configText: string, summary: ModelSummary): Promise<DataPreview>;
+  /** What `aaq quantize` checks before a run starts, on these files (workers/run-check.ts): null, or its message. */
+  checkRun(configText: string, modelName: string, modelBytes: Uint8Array, data: DataInput): Promise<string | null>;
   /** Fingerprint of data picked again for a resumed run, to compare with the stored one. */
   dataFingerprint(data: DataInput, runId: string): Promise<{ fingerprint: string; expected: string; same: boolean }>;
   start(req: StartRequest, onEvent: (e: UiEvent) => void): Promise<RunOutcome>;

@@ -190,9 +190,9 @@ async function execute(
     const resume = req.resume && aaq && loaded.hasState ? await resumePoint(snapshots, inputs.fingerprints, run.backend, aaq) : undefined;
     if (req.resume) {
       if (!resume) checkSame(meta, inputs.fingerprints);
-      log(
-        resume ? `Resuming from phase '${resume.state.phase}' (${resume.state.history.length} iterations done)` : 'Restarting the run from the beginning (no step was completed)',
-      );
+      // A resume from a step is said by executeRun (the same line as the CLI's).
+      else emit({ type: 'resumed', phase: resume.state.phase, elapsedMs: resume.clock?.elapsedMs ?? meta.elapsedMs ?? 0 });
+      if (!resume) log('Restarting the run from the beginning (no step was completed)');
     }
     const groupOps = new Map<string, string[]>(Object.entries(loaded.digest?.groupOps ?? {}));
     const dctx = (int8: string[]): DigestContext => {
@@ -218,11 +218,11 @@ async function execute(
       startedAt: t0,
       progress: progressEmitter(emit),
       log,
-      onCheckpoint: async (s, counts) => {
+      onCheckpoint: async (s, counts, clock) => {
         collectGroupOps(s, groupOps);
         const digest = digestOf(s, dctx(s.current ? run.backend.quantizedOps(s.current.state) : []));
         await store.put(meta.runId, 'digest', digest);
-        await saveMeta({ phase: s.phase, iterations: s.history.length, counts });
+        await saveMeta({ phase: s.phase, iterations: s.history.length, counts, elapsedMs: clock.elapsedMs });
         emit({ type: 'digest', digest });
         if (req.test?.loseGpuAfterSnapshot) gpuLost = true;
       },

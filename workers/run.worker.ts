@@ -7,6 +7,7 @@ import * as Comlink from 'comlink';
 import { PauseGate } from './engine';
 import { inspectModel, previewData } from './inspect';
 import type { DataInput, ModelSummary, RunWorkerApi, SelfCheckRequest, StartRequest, UiEvent } from './protocol';
+import { checkRun } from './run-check';
 import { fingerprintFor, runSession } from './run-session';
 
 const gate = new PauseGate();
@@ -33,6 +34,13 @@ const api: RunWorkerApi = {
   async previewData(data: DataInput, configText: string, summary: ModelSummary) {
     try {
       return await previewData(data, configText, summary);
+    } catch (e) {
+      rethrow(e);
+    }
+  },
+  async checkRun(configText: string, modelName: string, modelBytes: Uint8Array, data: DataInput) {
+    try {
+      return await checkRun(configText, modelName, modelBytes, data);
     } catch (e) {
       rethrow(e);
     }

@@ -70,7 +70,7 @@ it('restarts a crashed run worker and continues to the same result', async () =>
   expect(await page.evaluate(() => (window as unknown as { __aaqTest: { restarts: number } }).__aaqTest.restarts)).toBe(1);
   await page.click('[data-testid="nav-run"]');
   expect((await page.locator('[data-testid="run-warning"]').allTextContents()).join('\n')).toContain('run worker stopped unexpectedly');
-  expect(await page.textContent('[data-testid="run-log"]')).toContain('Resuming from phase');
+  expect(await page.textContent('[data-testid="run-log"]')).toContain('Resuming at Ranking');
   const ref = first ?? (await runDemo());
   const m = 'accuracy@top1';
   console.log(`worker crash: restarted once, final ${c.report.final.metrics[m]} (uninterrupted ${ref.report.final.metrics[m]}), QDQ identical ${c.qdq.equals(ref.qdq)}`);

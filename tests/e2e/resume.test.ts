@@ -53,16 +53,121 @@ it('resumes a run reloaded during ranking and ends with the uninterrupted result
   await startDemo(page);
   const runId = await reloadWhileRanking(page);
   await shot(page, 'resume-offer');
-  expect(await page.textContent('[data-testid="resume-banner"]')).toContain('rank');
+  // The banner names the stage as the stage list does, not the internal phase.
+  expect(await page.textContent('[data-testid="resume-banner"]')).toContain('stopped at Ranking');
   await page.click(`[data-testid="resume-run"][data-run="${runId}"]`);
   await waitForResults(page);
-  expect(await page.textContent('[data-testid="run-log"]')).toContain("Resuming from phase 'rank'");
+  expect(await page.textContent('[data-testid="run-log"]')).toContain('Resuming at Ranking (0 iterations done)');
   const report = JSON.parse((await downloadBytes(page, 'download-report')).toString('utf8')) as RunReport;
   sameResult(report, cli);
+
+  // The report says it was resumed; its times cover the part before the reload too.
+  expect(report.resumed).toBe(true);
+  const i = report.interruption!;
+  expect([i.phase, i.iterations, i.resumes]).toEqual(['rank', 0, 1]);
+  expect(i.before_ms).toBeGreaterThan(0);
+  expect(i.before_ms! + i.resumed_ms).toBeCloseTo(report.timings.total, 6);
+  expect(Date.parse(i.started_at)).toBeLessThanOrEqual(Date.parse(i.last_checkpoint_at!));
+  expect(Date.parse(i.last_checkpoint_at!)).toBeLessThan(Date.parse(i.resumed_at));
+  expect(await page.textContent('[data-testid="resumed-note"]')).toContain('resumed at Ranking');
+
+  // The Run and Results screens as after an uninterrupted run: every stage done, the whole run's
+  // time, nothing overlapping, "Change settings and run again" enabled.
+  const resumed = await screens(page, 'resumed');
+  expect(resumed.stages.length).toBeGreaterThanOrEqual(6);
+  expect(resumed.stages.filter((st) => !st.done)).toEqual([]);
+  expect(resumed.elapsedS).toBeGreaterThanOrEqual(Math.floor(report.timings.total / 1000) - 1);
+  expect(resumed.overlaps).toEqual([]);
+  expect(resumed.runAgain).toBe(true);
+
+  // The same screens after an uninterrupted run, started with "Change settings and run again"
+  // (the run's model, data and config come back from browser storage after the reload).
+  await page.setViewportSize({ width: 1366, height: 768 });
+  await page.click('[data-testid="run-again"]');
+  await page.waitForSelector('[data-testid="start-run"]:visible');
+  await page.click('[data-testid="start-run"]');
+  await page.waitForFunction(() => !document.querySelector('[data-testid="results"]'));
+  await waitForResults(page);
+  const fresh = JSON.parse((await downloadBytes(page, 'download-report')).toString('utf8')) as RunReport;
+  sameResult(fresh, cli);
+  expect(fresh.resumed).toBe(false);
+  expect(fresh).not.toHaveProperty('interruption');
+  const uninterrupted = await screens(page, 'uninterrupted');
+  expect(resumed.stages).toEqual(uninterrupted.stages);
+  expect(uninterrupted.overlaps).toEqual([]);
+
   expect(foreign(ui.requests, env.served.url.replace(/\/$/, ''))).toEqual([]);
   expect(ui.problems).toEqual([]);
   await ui.context.close();
 }, 600_000);
+
+interface ScreenFacts {
+  stages: { stage: string; done: boolean }[];
+  elapsedS: number;
+  /** Cards that overlap each other, and charts or the layer table that leave their card, at 1366×768 and 390×844. */
+  overlaps: string[];
+  runAgain: boolean;
+}
+
+/** Run and Results screens as the DOM lays them out (screenshots saved for people to look at). */
+async function screens(page: Page, name: string): Promise<ScreenFacts> {
+  const overlaps: string[] = [];
+  let stages: ScreenFacts['stages'] = [];
+  let elapsedS = NaN;
+  for (const [w, h] of [
+    [1366, 768],
+    [390, 844],
+  ]) {
+    await page.setViewportSize({ width: w, height: h });
+    for (const screen of ['run', 'results'] as const) {
+      await page.click(`[data-testid="nav-${screen}"]`);
+      // Charts resize on the next frames.
+      await page.waitForTimeout(400);
+      await shot(page, `resume-${name}-${screen}-${w}`);
+      overlaps.push(...(await page.evaluate(layoutProblems)).map((p) => `${screen} at ${w} px: ${p}`));
+      if (screen === 'run') {
+        stages = await page.$$eval('[data-testid="stages"] [data-stage]', (ls) => ls.map((l) => ({ stage: l.getAttribute('data-stage')!, done: l.classList.contains('done') })));
+        elapsedS = parseElapsed((await page.textContent('[data-testid="elapsed"]')) ?? '');
+      }
+    }
+  }
+  const runAgain = await page.isEnabled('[data-testid="run-again"]');
+  return { stages, elapsedS, overlaps, runAgain };
+}
+
+/** "elapsed 1 min 5 s" → 65. */
+function parseElapsed(text: string): number {
+  const m = /(?:(\d+) min )?(\d+) s/.exec(text);
+  return m ? Number(m[1] ?? 0) * 60 + Number(m[2]) : NaN;
+}
+
+/** In the page: visible cards that overlap, and charts or scroll boxes (the layer table's) that stick out of their card. */
+function layoutProblems(): string[] {
+  const out: string[] = [];
+  const screen = [...document.querySelectorAll('main > .screen')].find((s) => !(s as HTMLElement).hidden)!;
+  const cards = [...screen.querySelectorAll<HTMLElement>('.card')].filter((c) => c.offsetParent !== null && !c.parentElement?.closest('.card'));
+  const name = (e: Element) => (e.querySelector('h2, h3, summary')?.textContent ?? e.getAttribute('data-testid') ?? e.tagName).trim().slice(0, 40);
+  const rects = cards.map((c) => c.getBoundingClientRect());
+  for (let a = 0; a < cards.length; a++) {
+    for (let b = a + 1; b < cards.length; b++) {
+      const [p, q] = [rects[a], rects[b]];
+      const x = Math.min(p.right, q.right) - Math.max(p.left, q.left);
+      const y = Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top);
+      if (x > 1 && y > 1) out.push(`'${name(cards[a])}' overlaps '${name(cards[b])}' (${x.toFixed(0)}×${y.toFixed(0)} px)`);
+    }
+    for (const inner of cards[a].querySelectorAll<HTMLElement>('canvas, .scroll')) {
+      const r = inner.getBoundingClientRect();
+      const c = rects[a];
+      if (r.width === 0 && r.height === 0) continue;
+      if (r.left < c.left - 1 || r.right > c.right + 1 || r.top < c.top - 1 || r.bottom > c.bottom + 1) {
+        out.push(
+          `a ${inner.tagName.toLowerCase()} sticks out of '${name(cards[a])}' ([${r.left.toFixed(0)}, ${r.right.toFixed(0)}]×[${r.top.toFixed(0)}, ${r.bottom.toFixed(0)}] in [${c.left.toFixed(0)}, ${c.right.toFixed(0)}]×[${c.top.toFixed(0)}, ${c.bottom.toFixed(0)}])`,
+        );
+      }
+    }
+  }
+  return out;
+}
 
 it('asks for the data again when the browser did not keep it, and checks the fingerprint', async () => {
   const cli = await cliReport(join(DEMO, 'demo.config.json'));

@@ -38,6 +38,11 @@ class AppState {
   dataError = $state<string | null>(null);
   preview = $state.raw<DataPreview | null>(null);
   previewError = $state<string | null>(null);
+  /** Why `aaq quantize` would refuse these files before starting (its message), or null. */
+  refusal = $state<string | null>(null);
+  /** The run check of the files loaded last (refreshPreview) has not answered yet. */
+  checking = $state(false);
+  private checks = 0;
   config = $state<PotConfig | null>(null);
   settings = $state<RunSettings>({ backend: 'wasm', batchSize: 16, threads: defaultThreads(), mode: 'auto', memoryMiB: defaultMemoryMiB() });
   runs = $state.raw<RunMeta[]>([]);
@@ -45,7 +50,7 @@ class AppState {
   demo = $state(false);
 
   get ready(): boolean {
-    return !!this.model && !!this.data && !!this.config && !this.previewError && !this.preview?.labelsOutOfRange;
+    return !!this.model && !!this.data && !!this.config && !this.previewError && !this.preview?.labelsOutOfRange && !this.refusal && !this.checking;
   }
 
   /** The config as plain JSON text (what the worker parses). */
@@ -56,6 +61,9 @@ class AppState {
   async loadModel(name: string, bytes: Uint8Array): Promise<void> {
     this.busy = 'Reading the model…';
     this.modelError = null;
+    this.refusal = null;
+    // Not ready until the run check of the new files has answered (refreshPreview).
+    this.checking = true;
     try {
       const summary = await toolsWorker().inspectModel(name, bytes);
       this.model = { name, bytes, summary };
@@ -73,6 +81,8 @@ class AppState {
     // The preview (and its messages) belonged to the data picked before.
     this.preview = null;
     this.previewError = null;
+    this.refusal = null;
+    this.checking = true;
     try {
       this.data = await picked;
       this.ensureConfig();
@@ -99,13 +109,28 @@ class AppState {
 
   async refreshPreview(): Promise<void> {
     if (!this.model || !this.data || !this.config) return;
+    const check = ++this.checks;
+    const [model, data, configText] = [this.model, this.data, this.configText()];
     this.previewError = null;
     try {
-      this.preview = await toolsWorker().previewData(this.data.input, this.configText(), this.model.summary);
+      this.preview = await toolsWorker().previewData(data.input, configText, model.summary);
     } catch (e) {
       this.preview = null;
       this.previewError = errorText(e);
+      if (check === this.checks) this.checking = false;
+      return;
     }
+    // Then everything `aaq quantize` checks before it starts, on the same files, with its messages.
+    let refusal: string | null;
+    this.checking = true;
+    try {
+      refusal = await toolsWorker().checkRun(configText, model.name, model.bytes, data.input);
+    } catch (e) {
+      refusal = `These files could not be checked: ${errorText(e)}`;
+    }
+    if (check !== this.checks) return;
+    this.refusal = refusal;
+    this.checking = false;
   }
 
   async loadDemo(): Promise<void> {

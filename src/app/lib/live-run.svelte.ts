@@ -1,6 +1,7 @@
 // A run as the page sees it: the state the Watch screen renders, fed by the run worker's events.
 
 import type { RunReport } from '../../../src/core/report';
+import { stagesDoneBefore } from '../../../src/core/run/phases';
 import type { EngineInfo, RunDigest, RunMeta, UiEvent } from '../../../workers/protocol';
 
 export type LiveStatus = 'starting' | 'running' | 'paused' | 'done' | 'failed' | 'cancelled' | 'needs-data';
@@ -16,6 +17,8 @@ export interface StageState {
   startedAt: number;
   updatedAt: number;
   finished: boolean;
+  /** Finished before the run was interrupted (a resumed run has no events of it). */
+  before?: boolean;
 }
 
 /** The stages, in the order a run goes through them. */
@@ -44,8 +47,10 @@ export class LiveRun {
   error = $state<string | null>(null);
   report = $state.raw<RunReport | null>(null);
   qdq = $state.raw<Uint8Array | null>(null);
-  startedAt = Date.now();
+  startedAt = $state(Date.now());
   finishedAt = $state<number | null>(null);
+  /** The phase a resumed run went on at (absent for a run that was not interrupted). */
+  resumedAt = $state<string | null>(null);
 
   constructor(runId: string, title: string) {
     this.runId = runId;
@@ -102,6 +107,24 @@ export class LiveRun {
       case 'paused':
         this.status = e.paused ? 'paused' : 'running';
         break;
+      case 'resumed': {
+        // The earlier part's time counts, unless this page saw it (a restarted worker goes on
+        // with the same live run).
+        if (this.resumedAt === null && Object.keys(this.stages).length === 0) this.startedAt -= e.elapsedMs;
+        this.resumedAt = e.phase;
+        this.restoreStages(stagesDoneBefore(e.phase));
+        break;
+      }
+    }
+  }
+
+  /** Stages finished in an earlier part of the run (no events of them came to this page) shown as done. */
+  restoreStages(ids: string[]): void {
+    for (const id of ids) {
+      const prev = this.stages[id];
+      if (prev && !prev.before) continue;
+      const n = id === 'baseline' || id === 'quantized-eval' ? (this.meta?.dataSize ?? 0) : 0;
+      this.stages[id] = { stage: id, done: n, total: n, rounds: 1, startedAt: this.startedAt, updatedAt: this.startedAt, finished: true, before: true };
     }
   }
 

@@ -4,6 +4,7 @@ import type { RunReport } from '../../../src/core/report';
 import { IdbSnapshotStore } from '../../../workers/idb-store';
 import type { DataInput, RunMeta, StartRequest } from '../../../workers/protocol';
 import { app } from './app-state.svelte';
+import { classifyData } from './files';
 import { errorText } from './format';
 import { LiveRun } from './live-run.svelte';
 import { testHooks, testMode } from './test-hooks';
@@ -211,8 +212,32 @@ class Runs {
     live.qdq = qdq;
     live.status = 'done';
     live.digest = (await store.get(meta.runId, 'digest')) ?? null;
+    // A finished run: its stages done, its time the report's.
+    live.finishedAt = Date.now();
+    live.startedAt = live.finishedAt - report.timings.total;
+    const searched = !!live.digest?.rankings.length;
+    live.restoreStages(['baseline', 'statistics', 'quantized-eval', ...(searched ? ['ranking', 'iteration'] : []), 'export']);
     this.live = live;
     app.screen = 'results';
+  }
+
+  /** The run's own model, data (when the browser kept it) and config loaded again, for "Change
+   *  settings and run again" after a reload (the page no longer holds them): the Configure screen
+   *  when all are there, the Load screen (to pick the data) otherwise. */
+  async reuseInputs(meta: RunMeta): Promise<void> {
+    const modelBytes = await store.getBytes(meta.runId, 'model');
+    const data = await store.get<DataInput>(meta.runId, 'data');
+    app.demo = false;
+    app.config = null;
+    app.data = null;
+    app.preview = null;
+    if (modelBytes) await app.loadModel(meta.modelName, modelBytes);
+    if (data) await app.loadData(classifyData(data.files, data.name));
+    if (app.model && app.data) {
+      app.importConfig(meta.configText, 'config.json');
+      app.settings = { ...app.settings, ...meta.settings };
+    }
+    app.screen = app.model && app.data && app.config ? 'configure' : 'load';
   }
 
   async remove(runId: string): Promise<void> {
