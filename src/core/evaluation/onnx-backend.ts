@@ -19,6 +19,10 @@ import { cachedDataset } from './sample-cache';
 
 export type { EvalMode, EvalModeOption } from './eval-mode';
 
+/** A deployed model's session: the engine's default options (graph optimizations included), only
+ *  onnxruntime's warnings silenced (WebGPU's notice that shape ops run on the CPU, on every session). */
+export const DEPLOYED_SESSION_OPTIONS: Readonly<Record<string, unknown>> = Object.freeze({ logSeverityLevel: 3 });
+
 export interface OnnxBackendOptions {
   engine: Engine;
   /** The normalised FP32 model. */
@@ -255,7 +259,7 @@ export class OnnxQuantizationBackend implements QuantizationBackend {
     const engine = opts.engine ?? this.opts.engine;
     const idxs = Array.from({ length: this.datasetSize }, (_, i) => i);
     await this.fp32References(idxs);
-    const session = await engine.createSession(model);
+    const session = await engine.createSession(model, { ...DEPLOYED_SESSION_OPTIONS });
     try {
       const r = await runDataset(engine, session, this.opts.dataset, idxs, {
         inputName: this.inputName,

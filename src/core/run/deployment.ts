@@ -8,7 +8,7 @@
 // the same back end, one session alive at a time.
 import type { QuantState } from '../algorithms/backend';
 import { computeDrops, restrictionsMet, type MetricSpec, type Metrics } from '../algorithms/drop';
-import type { OnnxQuantizationBackend } from '../evaluation/onnx-backend';
+import { DEPLOYED_SESSION_OPTIONS, type OnnxQuantizationBackend } from '../evaluation/onnx-backend';
 import type { ModelProto } from '../onnx/proto';
 import { makeTensor, readTensor } from '../onnx/tensor';
 import type { ExportedMeasurement, LatencyMeasurement, LatencyRow } from '../report';
@@ -144,7 +144,7 @@ export async function measureLatency(
     ['fp32', fp32],
     ['int8', int8],
   ] as const) {
-    const session = await engine.createSession(bytes);
+    const session = await engine.createSession(bytes, { ...DEPLOYED_SESSION_OPTIONS });
     try {
       fixed ??= fixedBatch(session, inputName);
       const sizes = fixed ? [fixed] : [...new Set([1, Math.max(1, Math.min(batchSize, 256))])];
