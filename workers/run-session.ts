@@ -218,6 +218,7 @@ async function execute(
       startedAt: t0,
       progress: progressEmitter(emit),
       log,
+      warn: (message) => emit({ type: 'warning', message }),
       onCheckpoint: async (s, counts, clock) => {
         collectGroupOps(s, groupOps);
         const digest = digestOf(s, dctx(s.current ? run.backend.quantizedOps(s.current.state) : []));

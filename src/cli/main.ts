@@ -3,26 +3,16 @@
 import { Command, Option } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { AAQ_VERSION, summaryText } from '../core/report';
-import { executeRun } from '../core/run/execute';
+import { AAQ_VERSION, summaryText, type RunReport } from '../core/report';
+import { executeRun, runSanity } from '../core/run/execute';
+import { findingText } from '../core/run/sanity';
 import { DEFAULT_MEMORY_BYTES, MIN_MEMORY_BYTES } from '../core/run/memory';
 import { resumePoint } from '../core/run/run-record';
-import { QuantizeError, type RunEvent } from '../core/types';
+import { QuantizeError } from '../core/types';
+import { lockFolder } from '../node/folder-lock';
 import { folderSnapshots } from '../node/resume';
 import { prepareRun, type RunSetup, type RunSetupOptions } from '../node/run-setup';
-
-function progressPrinter(quiet: boolean): (e: RunEvent) => void {
-  let last = 0;
-  let lastStage = '';
-  return (e) => {
-    if (quiet) return;
-    const now = Date.now();
-    if (e.stage === lastStage && now - last < 1000 && e.done < e.total) return;
-    last = now;
-    lastStage = e.stage;
-    process.stderr.write(`[${e.stage}] ${e.done}/${e.total}${e.message ? ' ' + e.message : ''}\n`);
-  };
-}
+import { ProgressPrinter } from './progress';
 
 interface CommonOpts {
   model?: string;
@@ -75,8 +65,14 @@ async function withSetup(o: CommonOpts, f: (setup: RunSetup) => Promise<void>): 
 async function cmdEval(o: CommonOpts): Promise<void> {
   await withSetup(o, async (setup) => {
     warn(setup, o.quiet);
-    const r = await setup.backend.evaluate(null, null, progressPrinter(!!o.quiet));
-    const out = { model: setup.modelPath, samples: setup.dataset.size, engine: setup.engine.backend, metrics: r.metrics, counts: setup.backend.counts() };
+    const progress = new ProgressPrinter(process.stderr, { quiet: o.quiet });
+    const r = await setup.backend.evaluate(null, null, (e) => progress.event(e));
+    progress.end();
+    // The checks of the FP32 metrics (at chance, collapsed predictions); the input range was said above.
+    const sanity = runSanity(setup.run, r.metrics);
+    const found = sanity.findings.slice(setup.sanity.length);
+    if (!o.quiet) for (const f of found) process.stderr.write(`warning: ${findingText(f)}\n`);
+    const out = { model: setup.modelPath, samples: setup.dataset.size, engine: setup.engine.backend, metrics: r.metrics, counts: setup.backend.counts(), sanity };
     process.stdout.write(JSON.stringify(out, null, 2) + '\n');
   });
 }
@@ -103,19 +99,34 @@ async function quantizeWith(setup: RunSetup, o: QuantizeOpts, t0: number): Promi
       expected: 'the config of the interrupted AAQ run',
     });
   }
-  const snapshots = aaq ? folderSnapshots(resolve(o.resume ?? o.snapshots ?? `${o.out}.run`), !!o.resume) : undefined;
-  const resume =
-    snapshots && o.resume && setup.algorithm.name === 'AccuracyAwareQuantization'
-      ? await resumePoint(snapshots, setup.fingerprints, setup.backend, setup.algorithm.params)
-      : undefined;
-  const { report, qdq } = await executeRun(setup.run, {
-    snapshots,
-    resume,
-    modelPath: setup.modelPath,
-    startedAt: t0,
-    progress: progressPrinter(!!o.quiet),
-    log: (m) => !o.quiet && process.stderr.write(`${m}\n`),
-  });
+  const progress = new ProgressPrinter(process.stderr, { quiet: o.quiet });
+  const folder = aaq ? resolve(o.resume ?? o.snapshots ?? `${o.out}.run`) : undefined;
+  const snapshots = folder ? folderSnapshots(folder, !!o.resume) : undefined;
+  // One process per snapshot folder; a lock left by a process that is gone is taken over.
+  const lock = folder ? lockFolder(folder, (m) => progress.log(m)) : undefined;
+  try {
+    const resume =
+      snapshots && o.resume && setup.algorithm.name === 'AccuracyAwareQuantization'
+        ? await resumePoint(snapshots, setup.fingerprints, setup.backend, setup.algorithm.params)
+        : undefined;
+    const { report, qdq } = await executeRun(setup.run, {
+      snapshots,
+      resume,
+      modelPath: setup.modelPath,
+      startedAt: t0,
+      progress: (e) => progress.event(e),
+      log: (m) => progress.log(m),
+      warn: (m) => progress.log(`warning: ${m}`),
+    });
+    progress.end();
+    writeOutputs(o, report, qdq);
+  } finally {
+    progress.end();
+    lock?.release();
+  }
+}
+
+function writeOutputs(o: QuantizeOpts, report: RunReport, qdq: Uint8Array): void {
   mkdirSync(dirname(resolve(o.out)), { recursive: true });
   writeFileSync(o.out, qdq);
   if (o.report) {
@@ -174,5 +185,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const isMain = process.argv[1] && /(^|[\\/])(main\.ts|aaq(\.mjs)?)$/.test(process.argv[1]);
+// Run directly as `tsx src/cli/main.ts` (npm run aaq). The installed command is src/cli/bin.ts,
+// built to dist-cli/aaq.mjs: matching its name here too ran the command twice at once, which
+// printed every progress line twice.
+const isMain = process.argv[1] && /(^|[\\/])main\.ts$/.test(process.argv[1]);
 if (isMain) main(process.argv.slice(2)).then((code) => process.exit(code));

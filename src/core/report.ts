@@ -10,6 +10,7 @@ import type { AccuracyAwareParams, DefaultQuantizationParams, ParsedConfig } fro
 import type { QuantizerSpec } from './types';
 import type { ModeCalibration, ModeUse } from './evaluation/eval-mode';
 import type { SavingsOptions } from './run/eval-options';
+import { findingText, type SanityReport } from './run/sanity';
 import { phaseLabel } from './run/phases';
 
 const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
@@ -74,6 +75,9 @@ export interface RunReport {
     resumes: number;
   };
   warnings: string[];
+  /** The run's sanity checks (src/core/run/sanity.ts); absent in reports from before them. With
+   *  `reliable: false` a "met" is not to be trusted (outcomeText and the studio say so). */
+  sanity?: SanityReport;
 }
 
 /** AAQ's status, or 'not-met-exported' (the simulation met the target, the exported model does not). */
@@ -200,6 +204,8 @@ export interface RunReportInput {
   priorCounts?: { inferences: number; sessions: number };
   /** Wall time of the whole run, ms (the report's `timings.total`). */
   totalMs: number;
+  /** The run's sanity checks; their findings are added to the warnings. */
+  sanity?: SanityReport;
   /** Time per phase over the whole run (a resumed run's earlier parts included); default: the back end's. */
   timings?: Record<string, number>;
   /** Present when the run was resumed (times in ms; dates in ms since the epoch). */
@@ -257,7 +263,8 @@ export function buildRunReport(r: RunReportInput): RunReport {
     timings: { ...(r.timings ?? backend.timings), total: r.totalMs },
     resumed: !!r.resume,
     ...(r.resume ? { interruption: interruption(r.resume) } : {}),
-    warnings: [...r.warnings, ...(r.savings?.notes ?? [])],
+    warnings: [...r.warnings, ...(r.savings?.notes ?? []), ...(r.sanity?.findings.map(findingText).filter((t) => !r.warnings.includes(t)) ?? [])],
+    sanity: r.sanity ?? { reliable: true, findings: [] },
   };
   if (aaq) {
     const { state: _s, baseline: _b, final: _f, drop: _d, reverted: _r, groupsTotal: _g, ...rest } = aaq;
@@ -281,14 +288,28 @@ function interruption(r: NonNullable<RunReportInput['resume']>): NonNullable<Run
   };
 }
 
+/** The run's outcome in words: the AAQ status (or 'done' for DefaultQuantization), marked
+ *  'unreliable' when a sanity check found the metrics meaningless, or 'with a warning'. */
+export function outcomeText(r: RunReport): string {
+  const status = r.aaq?.status ?? 'done';
+  const findings = r.sanity?.findings ?? [];
+  const bad = findings.find((f) => f.unreliable);
+  if (bad) return `${status} — unreliable: ${bad.message}`;
+  if (findings.length) return `${status} — with a warning: ${findings[0].message}`;
+  return status;
+}
+
 export function summaryText(r: RunReport): string {
   const lines: string[] = [];
+  // Drops as the studio writes them: percentage points (absolute), percent (relative).
+  const relative = (r.params as { drop_type?: string }).drop_type === 'relative';
+  const drop = (x: number) => (relative ? pct(x) : `${(x * 100).toFixed(2)} pp`);
   const m = Object.keys(r.final.metrics);
   lines.push(`${r.algorithm} on ${r.model.name} (${r.data.size} samples, ${r.engine.backend}, ${r.engine.mode})`);
   const ex = r.exported?.[0];
   for (const k of m) {
-    const sim = r.simulated ? `  (simulated: final ${pct(r.simulated.final[k])}, drop ${pct(r.simulated.drop[k])})` : '';
-    lines.push(`  ${k}: FP32 ${pct(r.baseline.metrics[k])}  default INT8 ${pct(r.quantized.metrics[k])}  final ${pct(r.final.metrics[k])}  drop ${pct(r.drop[k])}${sim}`);
+    const sim = r.simulated ? `  (simulated: final ${pct(r.simulated.final[k])}, drop ${drop(r.simulated.drop[k])})` : '';
+    lines.push(`  ${k}: FP32 ${pct(r.baseline.metrics[k])}  default INT8 ${pct(r.quantized.metrics[k])}  final ${pct(r.final.metrics[k])}  drop ${drop(r.drop[k])}${sim}`);
   }
   if (ex) lines.push(`  final = the exported model as ${ex.label} runs it (default options, ${ex.samples} samples); top-1 agreement with the simulation ${pct(ex.agreement_top1)}`);
   for (const e of r.exported?.slice(1) ?? []) {
@@ -300,10 +321,12 @@ export function summaryText(r: RunReport): string {
   }
   if (r.aaq) {
     lines.push(
-      `  status: ${r.aaq.status}; reverted ${r.reverted.length} of ${r.groups_total} groups (${r.layers.filter((l) => l.precision === 'FP32').length} of ${r.layers.length} layers FP32)`,
+      `  status: ${outcomeText(r)}; reverted ${r.reverted.length} of ${r.groups_total} groups (${r.layers.filter((l) => l.precision === 'FP32').length} of ${r.layers.length} layers FP32)`,
     );
     for (const msg of r.aaq.messages) lines.push(`  ${msg}`);
   }
+  if (!r.aaq && r.sanity?.findings.length) lines.push(`  status: ${outcomeText(r)}`);
+  for (const f of r.sanity?.findings ?? []) lines.push(`  warning: ${findingText(f)}`);
   if (r.label_free) lines.push('  metrics are agreement with the FP32 model (label-free), not accuracy');
   const i = r.interruption;
   if (i) {

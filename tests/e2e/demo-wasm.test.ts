@@ -24,7 +24,8 @@ it('runs the demo on WASM to the end, as the CLI does', async () => {
   await page.click('[data-testid="to-configure"]');
   await page.check('[data-testid="backend-wasm"]');
   await page.waitForSelector('[data-testid="cli-command"]');
-  expect(await page.textContent('[data-testid="cli-command"]')).toContain('npx aaq quantize');
+  expect(await page.textContent('[data-testid="cli-command"]')).toMatch(/^aaq quantize/);
+  expect(await page.textContent('[data-testid="cli-install"]')).toContain('npm run build:cli && npm install -g .');
   await shot(page, 'configure');
 
   const wall = Date.now();

@@ -73,6 +73,7 @@ describe('buildRunReport', () => {
       'timings',
       'resumed',
       'warnings',
+      'sanity',
     ]);
     expect(r).toMatchObject({
       tool: 'aaq-studio',

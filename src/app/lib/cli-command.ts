@@ -1,4 +1,5 @@
-// The `npx aaq quantize …` command equivalent to the studio's settings (as Squoosh shows its CLI).
+// The `aaq quantize …` command equivalent to the studio's settings (as Squoosh shows its CLI), and
+// how to get the `aaq` command (README, "Command line").
 
 import { DEFAULT_MEMORY_BYTES } from '../../core/run/memory';
 import type { RunSettings } from '../../../workers/protocol';
@@ -13,9 +14,13 @@ export interface CliInput {
   settings: RunSettings;
 }
 
+/** How to install `aaq` once (it is not on the npm registry: `npx aaq` there is another package). */
+export const CLI_INSTALL = 'npm install && npm run build:cli && npm install -g .';
+export const CLI_INSTALL_NOTE = `Install the command once, in an AAQ Studio checkout: ${CLI_INSTALL} (see the README). Then save the config next to the model and data, and run this from that folder.`;
+
 export function cliCommand(c: CliInput): string {
   const stem = c.modelFile.replace(/\.onnx$/i, '');
-  const parts = ['npx aaq quantize', `-c ${q(c.configFile)}`, `-m ${q(c.modelFile)}`];
+  const parts = ['aaq quantize', `-c ${q(c.configFile)}`, `-m ${q(c.modelFile)}`];
   if (c.data) parts.push(`-d ${q(c.data)}`);
   // The browser's WASM engine is the CLI's wasm engine; WebGPU has no CLI twin (the CLI's native
   // engine is closest in speed, wasm in numerics).

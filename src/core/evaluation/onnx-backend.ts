@@ -65,6 +65,8 @@ export class OnnxQuantizationBackend implements QuantizationBackend {
   private readonly quantizer: OnnxQuantizer;
   /** Per metric that compares with the FP32 model: its reference of each FP32-evaluated sample. */
   private readonly fp32Refs = new Map<string, Map<number, unknown>>();
+  /** FP32 top-1 class of each FP32-evaluated sample (the run's sanity checks read it). */
+  readonly fp32Top1 = new Map<number, number>();
   readonly candidates: CandidateModels;
   readonly sessions: EvalSessions;
   readonly timings: Record<string, number> = {};
@@ -232,6 +234,7 @@ export class OnnxQuantizationBackend implements QuantizationBackend {
     outputs.forEach((out, k) => {
       // [1, C] or [1, C, 1, 1] per sample (or [C] from a model without a batch dim)
       const output = { data: out.data as Float32Array, dims: out.dims, name: this.outputName };
+      if (fp32) this.fp32Top1.set(idxs[k], top1(output.data, 1, output.data.length)[0]);
       for (const t of tallies) {
         let ref: unknown;
         if (t.def.reference) {

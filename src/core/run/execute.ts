@@ -11,6 +11,7 @@ import { buildRunReport, withDeployment, type RunReport } from '../report';
 import { QuantizeError, type Engine, type ProgressFn } from '../types';
 import { checkDeployment } from './deployment';
 import type { OpenedRun } from './open-run';
+import { findingText, resultSanity, type SanityReport } from './sanity';
 import { phaseLabel } from './phases';
 import { checkpoint, startRecord, type Counts, type ResumePoint, type RunClock, type RunRecord, type RunSnapshots } from './run-record';
 
@@ -24,6 +25,8 @@ export interface ExecuteOptions {
   keepStored?: boolean;
   progress?: ProgressFn;
   log?(message: string): void;
+  /** Told each sanity finding made at the end of the run (sanity.ts), as one warning line. */
+  warn?(message: string): void;
   /** After each completed AAQ step has been stored, with the run's counts and time so far. */
   onCheckpoint?(state: AaqRunState, counts: Counts, clock: RunClock): Promise<void> | void;
   /** The model's path or name in the report. */
@@ -139,8 +142,11 @@ export async function executeRun(run: OpenedRun, o: ExecuteOptions): Promise<Run
   run.backend.timings.export = performance.now() - tExport;
   o.progress?.({ stage: 'export', done: 1, total: 1 });
   const end = clock();
+  const sanity = runSanity(run, m.baseline, aaq?.thresholds);
+  for (const f of sanity.findings.slice(inputs.sanity.length)) o.warn?.(findingText(f));
   const simulatedReport = buildRunReport({
     setup: inputs,
+    sanity,
     backend: run.backend,
     engine: { backend: run.engine.backend, label: run.engine.label },
     model: { path: o.modelPath, name: basename(o.modelPath), bytes: inputs.modelBytes.byteLength, quantizedBytes: qdq.byteLength },
@@ -211,6 +217,23 @@ function addTimings(a: Record<string, number>, b: Record<string, number>): Recor
   const out = { ...a };
   for (const [k, v] of Object.entries(b)) out[k] = (out[k] ?? 0) + v;
   return out;
+}
+
+/** The sanity checks of a finished run (sanity.ts) on what the run measured. */
+export function runSanity(run: OpenedRun, baseline: Record<string, number>, thresholds?: Record<string, number>): SanityReport {
+  const { inputs } = run;
+  const params = inputs.algorithm.name === 'AccuracyAwareQuantization' ? inputs.algorithm.params : undefined;
+  return resultSanity({
+    dataset: inputs.dataset,
+    datasetConfig: inputs.datasetConfig,
+    declaredShape: inputs.declaredShape,
+    classes: run.classes,
+    baseline,
+    givenBaselines: (params?.metrics ?? []).filter((x) => x.baseline_value !== undefined).map((x) => x.type ?? x.name),
+    fp32Top1: run.backend.fp32Top1,
+    thresholds,
+    before: inputs.sanity,
+  });
 }
 
 function basename(p: string): string {

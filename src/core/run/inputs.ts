@@ -11,6 +11,7 @@ import { decodeModel, type ModelProto } from '../onnx/proto';
 import { QuantizeError, type MetricName } from '../types';
 import { checkMetricsLabels, savingsWarnings } from '../metrics/registry';
 import { modelInputShape } from './input-checks';
+import { findingText, inputRange, inputRangeFinding, type SanityFinding } from './sanity';
 
 export interface RunInputs {
   /** The parsed POT config (parsePotConfig). */
@@ -49,6 +50,10 @@ export interface PreparedInputs {
   fingerprints: { model: string; data: string; config: string };
   /** The config's and the data's warnings, and the run's own (e.g. use_fast_bias: false). */
   warnings: string[];
+  /** The model's declared per-sample input shape (-1 for a dynamic dim). */
+  declaredShape: number[];
+  /** Sanity findings made before the run (sanity.ts: inputs that look unpreprocessed); also in `warnings`. */
+  sanity: SanityFinding[];
 }
 
 /** Runs `f`, attributing errors to the model file; a failure to load the model into the engine (an
@@ -97,6 +102,9 @@ export async function prepareInputs(inp: RunInputs): Promise<PreparedInputs> {
   const dataset = await openDataset(inp.source, datasetConfig, { sampleShape, layout });
   const algorithm = cfg.compression.algorithms[0];
   const warnings = [...parsed.warnings, ...dataset.warnings];
+  const rangeFinding = inputRangeFinding(await inputRange(dataset), model, datasetConfig);
+  const sanity = rangeFinding ? [rangeFinding] : [];
+  warnings.push(...sanity.map(findingText));
   if (algorithm.params.use_fast_bias === false && algorithm.params.bias_correction) {
     warnings.push(
       "use_fast_bias: false asks for POT's full BiasCorrection, which is not implemented; FastBiasCorrection is used (set bias_correction: false to switch bias correction off)",
@@ -129,5 +137,7 @@ export async function prepareInputs(inp: RunInputs): Promise<PreparedInputs> {
     metrics,
     fingerprints,
     warnings,
+    declaredShape: sampleShape,
+    sanity,
   };
 }

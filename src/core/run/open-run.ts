@@ -28,6 +28,8 @@ export class OpenedRun {
   evaluation!: EvaluationOptions;
   savings?: SavingsOptions;
   backend!: OnnxQuantizationBackend;
+  /** Classes the model scores (found on sample 0 when the run opened). */
+  classes?: number;
 
   private constructor(
     readonly inputs: PreparedInputs,
@@ -107,6 +109,7 @@ export class OpenedRun {
       });
     });
     checkLabels(inputs.dataset, classes, inputs.metrics, inputs.files);
+    this.classes = classes;
   }
 
   async dispose(): Promise<void> {
