@@ -18,6 +18,9 @@ it('shows the work savings on by default and passes a change into the config', a
   await page.waitForSelector('[data-testid="preview-grid"] figure');
   await page.waitForFunction(() => !(document.querySelector('[data-testid="to-configure"]') as HTMLButtonElement).disabled);
   await page.click('[data-testid="to-configure"]');
+  // Everything but the essentials is folded under Advanced.
+  expect(await page.isVisible('[data-testid="section-savings"]')).toBe(false);
+  await page.click('[data-testid="advanced"] > summary');
 
   const section = page.locator('[data-testid="section-savings"]');
   await section.waitFor();

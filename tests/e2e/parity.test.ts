@@ -65,6 +65,7 @@ interface StudioRun {
 /** Configure → WASM on THREADS threads → run → Results, and the three downloads. */
 async function runOnWasm(page: Page): Promise<StudioRun> {
   await page.check('[data-testid="backend-wasm"]');
+  await page.$eval('[data-testid="advanced"]', (d) => ((d as HTMLDetailsElement).open = true)); // run settings are under Advanced
   const threads = page.locator('[data-testid="run-settings"] label:has-text("WASM threads") input');
   await threads.fill(String(THREADS));
   await threads.press('Tab');
