@@ -87,6 +87,8 @@ export type RunStatus = AaqStatus | 'not-met-exported';
  *  default options (onnxruntime's graph optimizations, hence its integer kernels). */
 export interface ExportedMeasurement {
   backend: string;
+  /** The engine's short name (messages name it: the same for the studio's and the CLI's WASM). */
+  name: string;
   label: string;
   session_options: 'default';
   samples: number;
@@ -147,7 +149,7 @@ export function withDeployment(r: RunReport, d: DeploymentFigures, maxDropText?:
     const over = Object.keys(first.drop)
       .map((m) => `${m} drop ${pct(first.drop[m])}${maxDropText ? ` > ${maxDropText(m)}` : ''} (simulated ${pct(r.drop[m])})`)
       .join(', ');
-    const msg = `Target not met by the exported model: as ${first.label} runs it (default options), ${over}. The simulation the search decided on met it; the exported model is what you deploy.`;
+    const msg = `Target not met by the exported model: as ${first.name} runs it (default options), ${over}. The simulation the search decided on met it; the exported model is what you deploy.`;
     out.aaq = { ...r.aaq, status: 'not-met-exported', messages: [...r.aaq.messages, msg] };
   }
   return out;

@@ -86,6 +86,7 @@ export async function checkDeployment(d: DeploymentInput): Promise<DeploymentRes
     for (const s of d.specs) metrics[s.name] = ev.metrics[s.name];
     const m: ExportedMeasurement = {
       backend: engine.backend,
+      name: engine.name,
       label: engine.label,
       session_options: 'default',
       samples: n,
@@ -118,7 +119,7 @@ export function disagreement(m: ExportedMeasurement, specs: MetricSpec[]): strin
   if (!apart.length && !lowAgreement) return undefined;
   const parts = specs.map((s) => `${s.name} ${pct(m.metrics[s.name])} exported vs ${pct(m.simulated[s.name])} simulated`);
   return (
-    `The exported model, as ${m.label} runs it (default options), disagrees with the simulation the search decided on by more than ${pct(DISAGREEMENT_LIMIT)}: ` +
+    `The exported model, as ${m.name} runs it (default options), disagrees with the simulation the search decided on by more than ${pct(DISAGREEMENT_LIMIT)}: ` +
     `${parts.join(', ')}; top-1 agreement ${pct(m.agreement_top1)} on ${m.agreement_samples} samples. The report's final figures are the exported model's.`
   );
 }
