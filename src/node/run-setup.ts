@@ -7,7 +7,7 @@ import { parsePotConfig } from '../core/config/parse';
 import type { ParsedConfig } from '../core/config/types';
 import type { EvalModeOption } from '../core/evaluation/eval-mode';
 import type { OnnxQuantizationBackend } from '../core/evaluation/onnx-backend';
-import { MAX_MODEL_BYTES } from '../core/onnx/proto';
+import { checkModelSize } from '../core/onnx/proto';
 import { modelInputShape } from '../core/run/input-checks';
 import { prepareInputs, type PreparedInputs } from '../core/run/inputs';
 import { OpenedRun } from '../core/run/open-run';
@@ -54,13 +54,7 @@ function readConfig(path: string): ParsedConfig {
 
 /** The model file, checked against the size limit before it is read. */
 function readModel(path: string): Uint8Array {
-  const size = fileSize(path, 'an .onnx model');
-  if (size > MAX_MODEL_BYTES) {
-    throw new QuantizeError(`the file is ${size} bytes (${(size / 2 ** 20).toFixed(1)} MiB), over the limit`, {
-      file: path,
-      expected: `a model of at most ${MAX_MODEL_BYTES / 2 ** 20} MiB`,
-    });
-  }
+  checkModelSize(fileSize(path, 'an .onnx model'), path);
   return new Uint8Array(readFileSync(path));
 }
 

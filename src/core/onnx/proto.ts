@@ -24,12 +24,17 @@ export function toNum(v: unknown): number {
   return 0;
 }
 
+/** A model file of `size` bytes is within `maxBytes` (the CLI checks it before reading the file,
+ *  decodeModel on the bytes: the same message). */
+export function checkModelSize(size: number, file: string, maxBytes = MAX_MODEL_BYTES): void {
+  if (size <= maxBytes) return;
+  const mib = (n: number) => `${+(n / 2 ** 20).toFixed(1)} MiB`;
+  throw new QuantizeError(`model is ${size} bytes (${mib(size)}), over the limit`, { file, expected: `a model of at most ${mib(maxBytes)}` });
+}
+
 /** Decodes a model file; `maxBytes` (default MAX_MODEL_BYTES) is the largest size accepted. */
 export function decodeModel(bytes: Uint8Array, file = 'model', maxBytes = MAX_MODEL_BYTES): ModelProto {
-  if (bytes.byteLength > maxBytes) {
-    const mib = (n: number) => `${+(n / 2 ** 20).toFixed(1)} MiB`;
-    throw new QuantizeError(`model is ${bytes.byteLength} bytes (${mib(bytes.byteLength)}), over the limit`, { file, expected: `a model of at most ${mib(maxBytes)}` });
-  }
+  checkModelSize(bytes.byteLength, file, maxBytes);
   if (bytes.byteLength === 0) throw new QuantizeError('the file is empty', { file, expected: 'an ONNX ModelProto' });
   let model: ModelProto;
   try {
