@@ -1,5 +1,5 @@
-// Decode speed and pixel parity: the project's pure-JS decoders (jpeg-js, fast-png, through
-// src/core/data/image.ts) against Squoosh's WebAssembly codecs as published by jSquash
+// Decode speed and pixel parity: the project's pure-JS decoders (jpeg-js, and src/core/data/png.ts on
+// fflate's one-shot inflate, through src/core/data/image.ts) against Squoosh's WebAssembly codecs as published by jSquash
 // (@jsquash/jpeg = MozJPEG/libjpeg-turbo, @jsquash/png = the Rust png crate), on 224×224 images.
 //
 //   npx tsx bench/decode/compare.ts [--rounds 7] [--fmnist 24]
@@ -344,7 +344,7 @@ async function main(): Promise<void> {
   add('PNG colour fast-png RGB8', 'png', colour, (s) => encodePng({ width: SIZE, height: SIZE, data: s.rgb, channels: 3, depth: 8 }), rgbOf);
   add('PNG colour png-crate RGBA8', 'png', colour, (s) => png.encode(toRgba(s.rgb), SIZE, SIZE, 8).slice(), rgbOf);
   // More noisy scenes through the png crate: its encoder writes long literal-only runs, which
-  // fflate's streaming inflater (used by fast-png) truncates past 128 KiB of output.
+  // fflate's streaming inflater (fast-png's, decodeImage's before png.ts) truncates past 128 KiB of output.
   add('PNG synth×48 png-crate RGBA8', 'png', syntheticSources(48, 2000), (s) => png.encode(toRgba(s.rgb), SIZE, SIZE, 8).slice(), rgbOf);
   add(
     'PNG fmnist-gray fast-png G8',
@@ -375,7 +375,7 @@ async function main(): Promise<void> {
 
   console.log(`# Decode: pure JS vs WebAssembly (${SIZE}×${SIZE}, Node ${process.version}, ${ROUNDS} rounds, median)\n`);
   console.log(
-    `jpeg-js ${version(join(ROOT, 'node_modules/jpeg-js'))}, fast-png ${version(join(ROOT, 'node_modules/fast-png'))}; ` +
+    `jpeg-js ${version(join(ROOT, 'node_modules/jpeg-js'))}, PNG: src/core/data/png.ts on fflate ${version(join(ROOT, 'node_modules/fflate'))}; ` +
       `@jsquash/jpeg ${version(jpegDir)} (MozJPEG), @jsquash/png ${version(pngDir)} (Rust png crate). ` +
       `WASM init (compile + instantiate): jpeg dec ${initJpegMs.toFixed(1)} ms, png ${initPngMs.toFixed(1)} ms.\n`,
   );
