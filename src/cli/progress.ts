@@ -58,6 +58,7 @@ export class ProgressPrinter {
   private live = ''; // the redrawn line on a terminal ('' when none is shown)
   private lastLine = '';
   private lastStage = '';
+  private lastDetail: string | undefined;
   private lastAt = 0;
 
   constructor(
@@ -83,10 +84,13 @@ export class ProgressPrinter {
     if (!count && !detail) return;
     const line = `[${label}]${count}${detail ? ` ${detail}` : ''}`;
     if (line === this.lastLine) return;
-    const milestone = detail !== undefined || e.done >= e.total;
+    // A new message is a milestone; the same message with another count is a running count.
+    const sameDetail = e.stage === this.lastStage && detail === this.lastDetail;
+    const milestone = (detail !== undefined && !sameDetail) || e.done >= e.total;
     const t = this.now();
     if (!milestone && e.stage === this.lastStage && t - this.lastAt < (this.opts.intervalMs ?? (this.tty ? 100 : 1000))) return;
     this.lastStage = e.stage;
+    this.lastDetail = detail;
     this.lastAt = t;
     this.lastLine = line;
     if (this.tty && !milestone) this.redraw(line);
@@ -116,7 +120,7 @@ export class ProgressPrinter {
   }
 
   private redraw(line: string): void {
-    const width = Math.max(20, (this.out.columns ?? 80) - 1);
+    const width = Math.max(20, (this.out.columns || 80) - 1);
     const shown = line.length > width ? line.slice(0, width - 1) + '…' : line;
     this.out.write(`\r\x1b[2K${shown}`);
     this.live = shown;

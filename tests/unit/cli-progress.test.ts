@@ -75,6 +75,26 @@ describe('CLI progress', () => {
     expect(chunks.join('')).toBe('[Ranking] 1/10\n[Ranking] 3/10\n');
   });
 
+  it('the same message with a new count is a running count (throttled piped, redrawn on a terminal)', () => {
+    let t = 0;
+    const piped = sink(false);
+    const tty = sink(true);
+    const printers = [new ProgressPrinter(piped.stream, { now: () => t }), new ProgressPrinter(tty.stream, { now: () => t })];
+    const events: RunEvent[] = [
+      { stage: 'export', done: 0, total: 24, message: 'measuring the exported model' },
+      { stage: 'export', done: 8, total: 24, message: 'measuring the exported model' },
+      { stage: 'export', done: 16, total: 24, message: 'measuring the exported model' },
+      { stage: 'export', done: 24, total: 24, message: 'measuring the exported model' },
+    ];
+    for (const e of events) {
+      for (const p of printers) p.event(e);
+      t += 200;
+    }
+    expect(piped.chunks.join('')).toBe('[Export] 0/24 measuring the exported model\n[Export] 24/24 measuring the exported model\n');
+    expect(tty.chunks.filter((c) => c.endsWith('\n'))).toEqual(['[Export] 0/24 measuring the exported model\n', '[Export] 24/24 measuring the exported model\n']);
+    expect(tty.chunks).toContain('\r\x1b[2K[Export] 16/24 measuring the exported model');
+  });
+
   it('on a terminal the count is redrawn in place, log lines and milestones stay above it', () => {
     let t = 0;
     const { chunks, stream } = sink(true);
