@@ -118,3 +118,54 @@ describe('statistics reduced in the graph give the ranges of the JS path', () =>
     }, 600_000);
   }
 });
+
+describe('a statistics batch bounded by memory gives the same statistics', () => {
+  for (const name of ['fmnist-resnet', 'ppocr-cls'] as const) {
+    it(`${name}: batches of 1 and of 5 equal batches of 16, every quantizer and bias bit for bit`, async () => {
+      const setup = await prepareRun({ config: join(BENCH, `${name}.json`), engine: 'native' });
+      const { backend: b, engine } = setup;
+      try {
+        const quantizer = (statisticsBytes: number | undefined) =>
+          new OnnxQuantizer({
+            engine,
+            model: b.opts.model,
+            dataset: b.opts.dataset,
+            idx: b.idx,
+            placement: b.placement,
+            finder: b.finder,
+            evaluator: new Evaluator(engine),
+            inputName: b.inputName,
+            outputName: b.outputName,
+            batchSize: 16,
+            tuningStats: false,
+            statisticsBytes,
+            time: (_phase, p) => p,
+            timings: {},
+          });
+        const params = setup.algorithm.params as DefaultQuantizationParams;
+        const whole = quantizer(undefined);
+        const ref = await whole.quantize(params);
+        expect(whole.statisticsLog.batch).toBeUndefined();
+        // a budget of one byte: one sample a batch; then one of five samples' worth
+        const one = quantizer(1);
+        const states = [await one.quantize(params)];
+        expect(one.statisticsLog.batch).toBe(1);
+        const perSample = one.statisticsLog.sampleBytes!;
+        expect(perSample).toBeGreaterThan(0);
+        const five = quantizer(perSample * 5 + 1);
+        states.push(await five.quantize(params));
+        expect(five.statisticsLog.batch).toBe(5);
+        for (const s of states) {
+          expect(Object.keys(s.quantizers).sort()).toEqual(Object.keys(ref.quantizers).sort());
+          for (const [id, q] of Object.entries(ref.quantizers))
+            for (const f of ['scale', 'zeroPoint', 'low', 'high'] as const) q[f].forEach((v, i) => expect(Object.is(s.quantizers[id][f][i], v), `${id} ${f}[${i}]`).toBe(true));
+          expect(Object.keys(s.biases).sort()).toEqual(Object.keys(ref.biases).sort());
+          for (const [node, br] of Object.entries(ref.biases)) br.forEach((v, i) => expect(Object.is(s.biases[node][i], v), `${node} bias[${i}]`).toBe(true));
+        }
+      } finally {
+        await b.dispose();
+        await engine.dispose();
+      }
+    }, 600_000);
+  }
+});

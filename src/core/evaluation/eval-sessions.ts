@@ -93,6 +93,7 @@ export class EvalSessions {
       this.fp32 ??= await this.o.time('sessions', this.o.engine.createSession(encodeModel(this.o.model), EXACT_OPTIONS));
       return { session: this.fp32, feeds: {} };
     }
+    await this.releaseFp32(); // one session alive at a time: its memory (and its idle threads) go
     if (mode === 'switchable') {
       const sw = await this.switchableSession();
       return { session: sw.session, feeds: this.o.candidates.feeds(sw.layout, state) };
@@ -203,6 +204,14 @@ export class EvalSessions {
     const cuts = prefix.cutsFor(depth);
     if (cuts > 0 && cands.length >= Math.max(PREFIX_MIN_CANDIDATES, 1.5 * cuts)) prefix.arm(depth);
     return ids.sort((a, b) => depth[b] - depth[a] || a - b);
+  }
+
+  /** Releases the FP32 session (made again if FP32 outputs are asked later: after the baseline
+   *  they rarely are). At 224 pixels its arena holds hundreds of MB. */
+  async releaseFp32(): Promise<void> {
+    const s = this.fp32;
+    delete this.fp32;
+    if (s) await this.o.engine.release(s);
   }
 
   async dispose(): Promise<void> {

@@ -23,6 +23,9 @@ export type { EvalMode, EvalModeOption } from './eval-mode';
  *  onnxruntime's warnings silenced (WebGPU's notice that shape ops run on the CPU, on every session). */
 export const DEPLOYED_SESSION_OPTIONS: Readonly<Record<string, unknown>> = Object.freeze({ logSeverityLevel: 3 });
 
+/** What a statistics batch's watched activations may take when no budget is given (the prefix cache's default share). */
+export const DEFAULT_STATISTICS_BYTES = 192 * 2 ** 20;
+
 export interface OnnxBackendOptions {
   engine: Engine;
   /** The normalised FP32 model. */
@@ -52,6 +55,9 @@ export interface OnnxBackendOptions {
   sampleCacheBytes?: number;
   /** Bytes of activations the prefix cache may keep (default 192 MiB). */
   prefixCacheBytes?: number;
+  /** Bytes the watched activations of one statistics batch may take (default: the prefix cache's
+   *  share, unused while statistics are collected; 0: batches of `batchSize`). */
+  statisticsBytes?: number;
 }
 
 export class OnnxQuantizationBackend implements QuantizationBackend {
@@ -94,6 +100,7 @@ export class OnnxQuantizationBackend implements QuantizationBackend {
       outputName: this.outputName,
       batchSize: opts.batchSize ?? 16,
       tuningStats: !!opts.tuningStats,
+      statisticsBytes: opts.statisticsBytes ?? opts.prefixCacheBytes ?? DEFAULT_STATISTICS_BYTES,
       time: (phase, p) => this.time(phase, p),
       timings: this.timings,
     });
@@ -163,7 +170,8 @@ export class OnnxQuantizationBackend implements QuantizationBackend {
   // ------------------------------------------------------------------------------------------
   // DefaultQuantization (src/core/quant/onnx-quantizer.ts)
 
-  quantize(params: DefaultQuantizationParams, progress?: ProgressFn): Promise<QuantState> {
+  async quantize(params: DefaultQuantizationParams, progress?: ProgressFn): Promise<QuantState> {
+    await this.sessions.releaseFp32(); // the statistics session runs alone
     return this.quantizer.quantize(params, progress);
   }
 

@@ -12,7 +12,7 @@ import { readTensor, toFloat32 } from '../onnx/tensor';
 import { QuantizeError, type Dataset, type Engine, type ProgressFn, type QuantizerParams, type QuantizerSpec, type SessionInfo, type TensorData } from '../types';
 import { fastBiasCorrection } from './bias-correction';
 import { CalibrationStats, statisticsModel, type WatchRequest } from './calibration';
-import { addReducedBatch, inGraphStatistics } from './inplace-stats';
+import { addReducedBatch, inGraphStatistics, watchedBytes } from './inplace-stats';
 import { activationEstimator, aggregateEstimator, sampleStatsFor, weightEstimator } from './estimators';
 import type { GroupFinder } from './groups';
 import { analyzePlacement, type Placement } from './placement';
@@ -49,6 +49,9 @@ export interface OnnxQuantizerContext {
    *  per-sample statistics leave the session, inplace-stats.ts) or in JS over the whole tensors
    *  (the reference implementation, statistics.ts). Both give the same statistics. */
   statistics?: 'in-graph' | 'js';
+  /** Bytes the watched activations of one statistics batch may take (undefined: batches of
+   *  `batchSize`); see statisticsPass. */
+  statisticsBytes?: number;
   /** Adds a phase's wall time to the run's timings. */
   time<T>(phase: string, p: Promise<T>): Promise<T>;
   timings: Record<string, number>;
@@ -59,7 +62,14 @@ export class OnnxQuantizer {
   private readonly calib: CalibrationStats[] = [];
   /** Statistics passes run in the graph and in JS; the tensors the JS path redid after an in-graph
    *  pass; the errors that ended an in-graph pass (the JS path then did it all). */
-  readonly statisticsLog = { inGraph: 0, js: 0, redone: [] as string[], failed: [] as string[] };
+  readonly statisticsLog = {
+    inGraph: 0,
+    js: 0,
+    redone: [] as string[],
+    failed: [] as string[],
+    batch: undefined as number | undefined,
+    sampleBytes: undefined as number | undefined,
+  };
 
   constructor(private readonly c: OnnxQuantizerContext) {
     for (const q of c.placement.quantizers) this.specs.set(q.id, q);
@@ -162,7 +172,14 @@ export class OnnxQuantizer {
     const session = plan && (await engine.createSession(encodeModel(plan.model)).catch(failed));
     if (plan && session) {
       const flagged = new Set<string>();
-      const done = await this.statisticsPass(session, plan.fetch, indices, (all) => addReducedBatch(plan, all, stats, flagged), progress).then(() => true, failed);
+      const done = await this.statisticsPass(
+        session,
+        plan.fetch,
+        indices,
+        (all) => addReducedBatch(plan, all, stats, flagged),
+        (all) => watchedBytes(plan, all),
+        progress,
+      ).then(() => true, failed);
       if (done) {
         log.inGraph++;
         redo = [...flagged];
@@ -181,6 +198,7 @@ export class OnnxQuantizer {
         (all) => {
           for (const t of js.tensors) if (all[t]) js.add(t, all[t].data as Float32Array, all[t].dims);
         },
+        (all) => js.tensors.reduce((sum, t) => sum + (all[t] ? all[t].data.length * 4 : 0), 0),
         progress,
       );
       log.js++;
@@ -194,20 +212,50 @@ export class OnnxQuantizer {
     this.calib.push(stats);
   }
 
-  /** Runs a statistics session over the calibration samples (and releases it); `onBatch` gets every fetched output. */
-  private async statisticsPass(session: SessionInfo, fetch: string[], indices: number[], onBatch: (all: Record<string, TensorData>) => void, progress?: ProgressFn): Promise<void> {
+  /**
+   * Runs a statistics session over the calibration samples (and releases it); `onBatch` gets every
+   * fetched output. With a `statisticsBytes` budget the first sample runs alone and tells what one
+   * sample's watched activations take (`sampleBytes` of its outputs); the other samples then run in
+   * batches of at most the run's batch size that keep those activations within the budget (a
+   * 224-pixel MobileNetV2 watches about 50 MiB a sample: batches of 16 held 800 MB at once).
+   * Every statistic is per sample, so the batching does not change them.
+   */
+  private async statisticsPass(
+    session: SessionInfo,
+    fetch: string[],
+    indices: number[],
+    onBatch: (all: Record<string, TensorData>) => void,
+    sampleBytes: (all: Record<string, TensorData>) => number,
+    progress?: ProgressFn,
+  ): Promise<void> {
+    const budget = this.c.statisticsBytes;
+    const sized = budget !== undefined && budget > 0 && indices.length > 1 && this.c.batchSize > 1;
+    let batch = this.c.batchSize;
+    const run = (part: number[], batchSize: number, offset: number, first: boolean) =>
+      this.c.evaluator.run(session, this.c.dataset, part, {
+        inputName: this.c.inputName,
+        outputName: this.c.outputName,
+        extraOutputs: fetch,
+        batchSize,
+        keepOutputs: false,
+        onBatch: (_i, _o, all) => {
+          if (first) {
+            this.statisticsLog.sampleBytes = sampleBytes(all);
+            batch = statisticsBatch(this.statisticsLog.sampleBytes, budget!, this.c.batchSize);
+          }
+          onBatch(all);
+        },
+        progress: progress && ((d) => progress({ stage: 'statistics', done: offset + d, total: indices.length })),
+      });
     try {
       await this.c.time(
         'statistics',
-        this.c.evaluator.run(session, this.c.dataset, indices, {
-          inputName: this.c.inputName,
-          outputName: this.c.outputName,
-          extraOutputs: fetch,
-          batchSize: this.c.batchSize,
-          keepOutputs: false,
-          onBatch: (_i, _o, all) => onBatch(all),
-          progress: progress && ((d, t) => progress({ stage: 'statistics', done: d, total: t })),
-        }),
+        (async () => {
+          if (!sized) return void (await run(indices, batch, 0, false));
+          await run(indices.slice(0, 1), 1, 0, true);
+          this.statisticsLog.batch = batch;
+          await run(indices.slice(1), batch, 1, false);
+        })(),
       );
     } finally {
       await this.c.engine.release(session);
@@ -306,4 +354,10 @@ export function keepWithin(p: QuantizerParams, [lo, hi]: [number, number]): Quan
     for (let k = 0; k < 64 && over(); k++) scale[c] = Math.fround(scale[c] * (1 - 2 ** -24));
   }
   return { ...p, scale };
+}
+
+/** Samples a statistics batch holds: as many as keep `sampleBytes` each within `budget`, 1 to `max`. */
+export function statisticsBatch(sampleBytes: number, budget: number, max: number): number {
+  if (!(sampleBytes > 0)) return max;
+  return Math.max(1, Math.min(max, Math.floor(budget / sampleBytes)));
 }
