@@ -95,12 +95,16 @@ it('runs the demo in one click, from the Load screen to Results, and every scree
 
   await page.setViewportSize(PHONE);
   await screen(page, 'load');
+  // The tables that matter fit the phone without scrolling inside their card.
+  const fits = (sel: string) => page.$eval(sel, (t) => (t.parentElement as HTMLElement).scrollWidth <= (t.parentElement as HTMLElement).clientWidth + 1);
+  expect(await fits('[data-testid="past-runs"] table'), 'past runs at 390 px').toBe(true);
   await go(page, 'configure');
   await screen(page, 'configure');
   await go(page, 'run');
   await screen(page, 'run-finished');
   await go(page, 'results');
   await screen(page, 'results');
+  expect(await fits('[data-testid="result-metrics"]'), 'result metrics at 390 px').toBe(true);
 
   expect(foreign(ui.requests, env.served.url.replace(/\/$/, ''))).toEqual([]);
   expect(ui.problems).toEqual([]);
