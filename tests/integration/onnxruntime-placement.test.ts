@@ -65,8 +65,9 @@ describe('ONNXRUNTIME placement: fused by onnxruntime, accuracy within 0.3 % of 
             const ops = await optimizedOps(bytes);
             qlinearConv[target] = ops.QLinearConv ?? 0;
             if (target === 'ONNXRUNTIME') {
-              // every Conv of the placement became a QLinearConv (depthwise ones stay float by design; DequantizeLinear stays before ops without integer kernels)
+              // every Conv of the placement became a QLinearConv, no float Conv is left (DequantizeLinear stays before ops without integer kernels)
               expect(ops.QLinearConv).toBe(convOps);
+              expect(ops.Conv ?? 0).toBe(0);
             }
           }
         } finally {

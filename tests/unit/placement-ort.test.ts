@@ -10,7 +10,6 @@ import { decodeModel } from '../../src/core/onnx/proto';
 import { keepWithin } from '../../src/core/quant/onnx-quantizer';
 import { analyzePlacement, analyzePotPlacement } from '../../src/core/quant/placement';
 import { ORT_INTEGER_OPS, clipBounds } from '../../src/core/quant/placement-ort';
-import { depthwiseChannels } from '../../src/core/quant/placement-rules';
 
 const MODELS = join(__dirname, '../fixtures/models');
 const load = (f: string) => new GraphIndex(normalizeModel(decodeModel(readFileSync(join(MODELS, f)))).model);
@@ -18,7 +17,7 @@ const ort = { ...defaultDqParams('ONNXRUNTIME') };
 
 describe('ONNXRUNTIME placement on the zoo models', () => {
   for (const f of ['fmnist-cnn.onnx', 'fmnist-resnet.onnx', 'fmnist-mobilenet.onnx', 'ch_ppocr_mobile_v2.0_cls_infer.onnx']) {
-    it(`${f}: per-tensor activations, every Conv but the depthwise ones on integers, Q/DQ only next to integer ops`, () => {
+    it(`${f}: per-tensor activations, every Conv on integers, Q/DQ only next to integer ops`, () => {
       const idx = load(f);
       const p = analyzePlacement(idx, ort);
       const ops = new Set(p.ops);
@@ -26,9 +25,9 @@ describe('ONNXRUNTIME placement on the zoo models', () => {
       const acts = p.quantizers.filter((q) => q.kind === 'activation');
       expect(acts.length).toBeGreaterThan(0);
       for (const q of acts) expect(q.granularity, q.id).toBe('pertensor');
-      // every Conv with a constant weight whose output is not a graph output runs on integers, except depthwise ones (float: faster)
+      // every Conv with a constant weight whose output is not a graph output runs on integers
       const convs = idx.nodes.filter((n) => n.opType === 'Conv' && idx.isConstant(n.input![1]) && !idx.outputs.includes(n.output![0]));
-      for (const c of convs) expect(ops.has(c.name!), c.name!).toBe(depthwiseChannels(c, idx) === 0);
+      for (const c of convs) expect(ops.has(c.name!), c.name!).toBe(true);
       for (const o of p.ops) expect(Object.keys(ORT_INTEGER_OPS)).toContain(node(o).opType);
       // each activation quantizer is an integer op's input (through MaxPool/Reshape/Flatten…) or its output (after Relu/Clip)
       const producerIsInteger = (t: string): boolean => {
@@ -73,11 +72,7 @@ describe('ONNXRUNTIME placement on the zoo models', () => {
     expect(hs.length).toBeGreaterThan(0);
     for (const n of hs) expect(onnxrt.quantizers.some((q) => q.tensor === n.output![0])).toBe(false);
     // more ops run on integers than POT's placement lets onnxruntime fuse
-    const convs = idx.nodes.filter((n) => n.opType === 'Conv');
-    expect(convs.some((n) => depthwiseChannels(n, idx) > 0)).toBe(true);
-    expect(onnxrt.ops.filter((o) => idx.nodes[idx.nodeByName.get(o)!].opType === 'Conv').length).toBe(convs.filter((n) => depthwiseChannels(n, idx) === 0).length);
-    // a depthwise Conv reads its input dequantized from the Conv before it (which fuses) and its output is quantized for the next one
-    for (const n of convs.filter((c) => depthwiseChannels(c, idx) > 0)) expect(onnxrt.quantizers.some((q) => q.tensor === n.input![0])).toBe(true);
+    expect(onnxrt.ops.filter((o) => idx.nodes[idx.nodeByName.get(o)!].opType === 'Conv').length).toBe(idx.nodes.filter((n) => n.opType === 'Conv').length);
   });
 
   it('fmnist-resnet: Relu absorbed into the Conv output quantizer (unsigned grid, onnxruntime drops the Relu)', () => {

@@ -15,10 +15,15 @@
 // quantizers are placed above those, as POT does (not above Flatten, where it stops).
 //
 // The placement: an op is run on integers ("integer op") when onnxruntime can fuse it:
-//  - Conv (constant weight; not depthwise, see below), MatMul and Gemm: always (the heavy ops);
+//  - Conv (constant weight), MatMul and Gemm: always (the heavy ops; their inputs are quantized);
 //  - Add, Mul, Concat, pooling, Sigmoid, LeakyRelu, Softmax: when every data input already comes
 //    quantized from an integer op (no new quantizer before an element-wise op just for it);
 //  - and (Q required) the output is not a graph output.
+// Depthwise convolutions run on integers too, although onnxruntime's depthwise QLinearConv is the
+// slower kernel here (PaddleOCR batch 1: 1.61 ms against 1.38 ms with them in float natively, 9.5
+// against 4.7 ms in WASM): a float Conv/Gemm between a per-tensor DQ and a Q is quantized by
+// onnxruntime itself (WeightBiasQuantization: per-tensor int8 weights of its own), which the
+// simulation would not see.
 // Quantizers: per tensor, on each integer op's activation inputs and on its output (after an
 // absorbed Relu/Clip) when its selector needs the Q. Nothing else gets a quantizer: no Q/DQ pair
 // around an op onnxruntime cannot run on integers.
@@ -29,7 +34,7 @@ import type { GraphIndex } from '../onnx/graph';
 import { DataType, toNum, type NodeProto } from '../onnx/proto';
 import { readTensor } from '../onnx/tensor';
 import type { QuantizerSpec } from '../types';
-import { depthwiseChannels, ignoredNodes, weightAxis, type Placement } from './placement-rules';
+import { ignoredNodes, weightAxis, type Placement } from './placement-rules';
 import { quantizerModes } from './presets';
 
 /** Ops onnxruntime's QDQ selectors turn into integer kernels, and whether the unit needs a Q on the output. */
@@ -114,9 +119,6 @@ export function analyzeOrtPlacement(idx: GraphIndex, params: DefaultQuantization
     let weight: string | undefined;
     if (rule.inputs === 'weighted') {
       if (!isAct(ins[0])) continue;
-      // depthwise convolutions stay in float (their neighbours still fuse): measured faster than onnxruntime's depthwise
-      // QLinearConv natively and in WASM (PaddleOCR batch 1: 1.38 vs 1.61 ms native, 4.7 vs 9.5 ms WASM)
-      if (op === 'Conv' && depthwiseChannels(n, idx) > 0) continue;
       acts.push(0);
       const w = ins[1];
       if (w && idx.isConstant(w) && isFloat(w)) weight = w;
