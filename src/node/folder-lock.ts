@@ -15,14 +15,22 @@ export interface FolderLock {
   release(): void;
 }
 
-/** Whether a process with this pid runs (EPERM: it does, under another user). */
+/** Whether a process with this pid runs (EPERM: it does, under another user). A zombie (killed,
+ *  not yet reaped: common in containers whose init reaps nothing) does not. */
 export function processAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) S …"; the state follows the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return true; // no /proc (macOS, Windows): kill(0) is all there is
   }
 }
 
