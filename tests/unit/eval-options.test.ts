@@ -20,6 +20,7 @@ describe('evaluation options', () => {
       tuningStats: false,
       prefixCache: true,
       memory: { budgetBytes: 448 * 2 ** 20, sampleCacheBytes: 256 * 2 ** 20, prefixCacheBytes: 192 * 2 ** 20 },
+      fp32Session: 'exact',
     });
     expect(savingsOptions(a, CPU_ENGINE)).toEqual({ reuse_evaluations: true, early_stop: true, lazy_ranking: true, prefix_cache: true, notes: [] });
   });
@@ -38,6 +39,8 @@ describe('evaluation options', () => {
     expect(evaluationOptions(a, CPU_ENGINE).prefixCache).toBe(false);
     expect(savingsOptions(a, CPU_ENGINE)).toMatchObject({ prefix_cache: false, lazy_ranking: false, reuse_evaluations: true, notes: [] });
     const dq = algorithm('DefaultQuantization');
+    // DefaultQuantization's FP32 figures are set only against the exported model's (default options)
+    expect(evaluationOptions(dq, CPU_ENGINE).fp32Session).toBe('deployed');
     expect(evaluationOptions(dq, CPU_ENGINE).prefixCache).toBe(false);
     expect(savingsOptions(dq, CPU_ENGINE)).toBeUndefined();
   });

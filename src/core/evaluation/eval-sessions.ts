@@ -17,6 +17,8 @@ export const PREFIX_MIN_CANDIDATES = 8;
 const EXACT_OPTIONS = EXACT_SESSION_OPTIONS as unknown as Record<string, unknown>;
 
 export interface EvalSessionsOptions {
+  /** The FP32 session's options (default: the exact options). */
+  fp32Options?: Record<string, unknown>;
   engine: Engine;
   model: ModelProto;
   dataset: Dataset;
@@ -90,7 +92,7 @@ export class EvalSessions {
 
   async sessionFor(state: QuantState | null, mode = this.mode): Promise<{ session: SessionInfo; feeds: Record<string, TensorData> }> {
     if (!state) {
-      this.fp32 ??= await this.o.time('sessions', this.o.engine.createSession(encodeModel(this.o.model), EXACT_OPTIONS));
+      this.fp32 ??= await this.o.time('sessions', this.o.engine.createSession(encodeModel(this.o.model), this.o.fp32Options ?? EXACT_OPTIONS));
       return { session: this.fp32, feeds: {} };
     }
     await this.releaseFp32(); // one session alive at a time: its memory (and its idle threads) go

@@ -58,6 +58,9 @@ export interface OnnxBackendOptions {
   /** Bytes the watched activations of one statistics batch may take (default: the prefix cache's
    *  share, unused while statistics are collected; 0: batches of `batchSize`). */
   statisticsBytes?: number;
+  /** The FP32 session's options: 'exact' (default; bit-exact with the switchable graph with every
+   *  quantizer off) or 'deployed' (onnxruntime's defaults, as a deployed model runs). */
+  fp32Session?: 'exact' | 'deployed';
 }
 
 export class OnnxQuantizationBackend implements QuantizationBackend {
@@ -119,6 +122,7 @@ export class OnnxQuantizationBackend implements QuantizationBackend {
       perConfig: opts.perConfig ?? 'fake-quant',
       prefixCache: this.prefixWorthIt(),
       prefixCacheBytes: opts.prefixCacheBytes,
+      fp32Options: opts.fp32Session === 'deployed' ? { ...DEPLOYED_SESSION_OPTIONS } : undefined,
       time: (phase, p) => this.time(phase, p),
     });
   }

@@ -26,6 +26,12 @@ export interface EvaluationOptions {
   prefixCache: boolean;
   /** How the memory budget is split between the caches. */
   memory: MemoryPlan;
+  /** The FP32 session's options: 'exact' (EXACT_SESSION_OPTIONS) where AAQ compares FP32 with the
+   *  switchable graph's "all quantizers off" bit for bit (its savings and its simulation rely on
+   *  it); 'deployed' (onnxruntime's defaults) for DefaultQuantization, whose FP32 figures are only
+   *  set against the exported model's, measured with the defaults too. The exact options cost
+   *  2.0× (MobileNetV2-224) and 1.33× (ResNet-50-224) an FP32 pass on onnxruntime-node. */
+  fp32Session: 'exact' | 'deployed';
 }
 
 /** The four AAQ savings as the run applies them (the report's `options.savings`). */
@@ -48,6 +54,7 @@ export function evaluationOptions(algorithm: Algorithm, traits: EngineTraits, se
     tuningStats: !!aaq?.tune_hyperparams,
     prefixCache: !!aaq?.prefix_cache && traits.prefixCache,
     memory: memoryPlan(settings.memoryBytes),
+    fp32Session: aaq ? 'exact' : 'deployed',
   };
 }
 

@@ -94,6 +94,7 @@ export class OpenedRun {
           prefixCache: e.prefixCache,
           sampleCacheBytes: e.memory.sampleCacheBytes,
           prefixCacheBytes: e.memory.prefixCacheBytes,
+          fp32Session: e.fp32Session,
         }),
     );
   }
