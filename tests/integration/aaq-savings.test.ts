@@ -1,6 +1,7 @@
 // Issue 5: the work savings (reuse_evaluations, early_stop, lazy_ranking — on by default) and the
 // 'auto' / 'calibrate' evaluation modes take exactly POT's decisions on the zoo models that revert: each default
 // run is compared with a run on POT's schedule (all savings off, one switchable session).
+import { DROP_TOLERANCE } from '../../src/core/algorithms/drop';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -70,7 +71,8 @@ describe("AAQ work savings take POT's decisions on the zoo", () => {
       expect(decisions(opt.result)).toEqual(decisions(pot.result));
       expect(pot.result.reverted.length).toBeGreaterThan(0);
       expect(pot.result.status).toBe('met');
-      expect(opt.result.drop['accuracy@top1']).toBeLessThanOrEqual(maximal_drop);
+      // within the limit, float noise tolerated as every comparison with maximal_drop does (drop.ts)
+      expect(opt.result.drop['accuracy@top1']).toBeLessThanOrEqual(maximal_drop + DROP_TOLERANCE);
       // POT's run is POT's schedule; the savings account for every inference the default run skipped.
       expect(pot.counts.inferences).toBe(potSchedule(pot.result, pot.N));
       const s = opt.result.savings;

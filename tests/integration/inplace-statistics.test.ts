@@ -11,7 +11,7 @@ import type { QuantState } from '../../src/core/algorithms/backend';
 import { applyGuess, gridSpaces } from '../../src/core/algorithms/tuning';
 import type { DefaultQuantizationParams } from '../../src/core/config/types';
 import { Evaluator } from '../../src/core/engine/runner';
-import { OnnxQuantizer } from '../../src/core/quant/onnx-quantizer';
+import { OnnxQuantizer, type OnnxQuantizerContext } from '../../src/core/quant/onnx-quantizer';
 import { prepareRun } from '../../src/node/run-setup';
 
 const BENCH = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../bench/configs');
@@ -27,6 +27,26 @@ function ulps(a: number, b: number): number {
   const ib = bitsU[0];
   const key = (i: number) => (i < 0 ? -(i & 0x7fffffff) : i);
   return Math.abs(key(ia) - key(ib)) || 1; // ±0 count as one apart
+}
+
+/** A quantizer on the run's model, data and engine, batches of 16, with `opts`. */
+function quantizerOf(setup: Awaited<ReturnType<typeof prepareRun>>, opts: Pick<OnnxQuantizerContext, 'tuningStats' | 'statistics' | 'statisticsBytes'>): OnnxQuantizer {
+  const { backend: b, engine } = setup;
+  return new OnnxQuantizer({
+    engine,
+    model: b.opts.model,
+    dataset: b.opts.dataset,
+    idx: b.idx,
+    placement: b.placement,
+    finder: b.finder,
+    evaluator: new Evaluator(engine),
+    inputName: b.inputName,
+    outputName: b.outputName,
+    batchSize: 16,
+    ...opts,
+    time: (_phase, p) => p,
+    timings: {},
+  });
 }
 
 function paramSets(base: DefaultQuantizationParams): { name: string; params: DefaultQuantizationParams }[] {
@@ -54,23 +74,7 @@ describe('statistics reduced in the graph give the ranges of the JS path', () =>
       const setup = await prepareRun({ config: join(BENCH, `${name}.json`), engine: engineKind });
       const { backend: b, engine } = setup;
       try {
-        const quantizer = (statistics: 'in-graph' | 'js') =>
-          new OnnxQuantizer({
-            engine,
-            model: b.opts.model,
-            dataset: b.opts.dataset,
-            idx: b.idx,
-            placement: b.placement,
-            finder: b.finder,
-            evaluator: new Evaluator(engine),
-            inputName: b.inputName,
-            outputName: b.outputName,
-            batchSize: 16,
-            tuningStats: true,
-            statistics,
-            time: (_phase, p) => p,
-            timings: {},
-          });
+        const quantizer = (statistics: 'in-graph' | 'js') => quantizerOf(setup, { tuningStats: true, statistics });
         const inGraph = quantizer('in-graph');
         const js = quantizer('js');
         let values = 0;
@@ -125,23 +129,7 @@ describe('a statistics batch bounded by memory gives the same statistics', () =>
       const setup = await prepareRun({ config: join(BENCH, `${name}.json`), engine: 'native' });
       const { backend: b, engine } = setup;
       try {
-        const quantizer = (statisticsBytes: number | undefined) =>
-          new OnnxQuantizer({
-            engine,
-            model: b.opts.model,
-            dataset: b.opts.dataset,
-            idx: b.idx,
-            placement: b.placement,
-            finder: b.finder,
-            evaluator: new Evaluator(engine),
-            inputName: b.inputName,
-            outputName: b.outputName,
-            batchSize: 16,
-            tuningStats: false,
-            statisticsBytes,
-            time: (_phase, p) => p,
-            timings: {},
-          });
+        const quantizer = (statisticsBytes: number | undefined) => quantizerOf(setup, { tuningStats: false, statisticsBytes });
         const params = setup.algorithm.params as DefaultQuantizationParams;
         const whole = quantizer(undefined);
         const ref = await whole.quantize(params);
