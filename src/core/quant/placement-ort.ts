@@ -34,7 +34,7 @@ import type { GraphIndex } from '../onnx/graph';
 import { DataType, toNum, type NodeProto } from '../onnx/proto';
 import { readTensor } from '../onnx/tensor';
 import type { QuantizerSpec } from '../types';
-import { ignoredNodes, weightAxis, type Placement } from './placement-rules';
+import { ignoredNodes, placementOf, weightAxis, type Placement } from './placement-rules';
 import { quantizerModes } from './presets';
 
 /** Ops onnxruntime's QDQ selectors turn into integer kernels, and whether the unit needs a Q on the output. */
@@ -189,10 +189,7 @@ export function analyzeOrtPlacement(idx: GraphIndex, params: DefaultQuantization
     wById.set(id, spec);
     quantizers.push(spec);
   }
-  const pos = idx.topoPosition();
-  const order = (q: QuantizerSpec) => Math.min(...q.consumers.map((c) => pos.get(idx.nodeByName.get(c.node) ?? -1) ?? 0));
-  quantizers.sort((a, b) => order(a) - order(b) || (a.kind === b.kind ? a.id.localeCompare(b.id) : a.kind === 'activation' ? -1 : 1));
-  return { quantizers, ops, ignored: [...ignored.entries()].map(([node, reason]) => ({ node, reason })) };
+  return placementOf(idx, quantizers, ops, ignored);
 }
 
 /** Constant [min, max] of a Clip (attributes below opset 11, inputs from it); undefined when not constant. */

@@ -109,3 +109,12 @@ export function fusedActivationNodes(idx: GraphIndex): string[] {
   }
   return [...new Set(out)];
 }
+
+/** A placement from its quantizers, in the order of their first consumer in the graph (activations
+ *  before weights at the same node, then by id), the ops it quantizes and the nodes it ignores. */
+export function placementOf(idx: GraphIndex, quantizers: QuantizerSpec[], ops: string[], ignored: Map<string, string>): Placement {
+  const pos = idx.topoPosition();
+  const order = (q: QuantizerSpec) => Math.min(...q.consumers.map((c) => pos.get(idx.nodeByName.get(c.node) ?? -1) ?? 0));
+  quantizers.sort((a, b) => order(a) - order(b) || (a.kind === b.kind ? a.id.localeCompare(b.id) : a.kind === 'activation' ? -1 : 1));
+  return { quantizers, ops, ignored: [...ignored.entries()].map(([node, reason]) => ({ node, reason })) };
+}

@@ -9,7 +9,7 @@ import { DataType, toNum, type ModelProto, type NodeProto } from '../onnx/proto'
 import type { QuantMode, QuantizerSpec } from '../types';
 import { ACTIVATION_ONLY_OPS, AGNOSTIC_OPS, ELTWISE_OPS, WEIGHTED_OPS, isQuantizableOp } from './hardware';
 import { analyzeOrtPlacement } from './placement-ort';
-import { depthwiseChannels, ignoredNodes, weightAxis, type Placement } from './placement-rules';
+import { depthwiseChannels, ignoredNodes, placementOf, weightAxis, type Placement } from './placement-rules';
 import { quantizerModes } from './presets';
 
 export { fusedActivationNodes, ignoredNodes, weightAxis, type Placement } from './placement-rules';
@@ -157,8 +157,5 @@ export function analyzePotPlacement(idx: GraphIndex, params: DefaultQuantization
     wById.set(id, spec);
     quantizers.push(spec);
   }
-  const pos = idx.topoPosition();
-  const order = (q: QuantizerSpec) => Math.min(...q.consumers.map((c) => pos.get(idx.nodeByName.get(c.node) ?? -1) ?? 0));
-  quantizers.sort((a, b) => order(a) - order(b) || (a.kind === b.kind ? a.id.localeCompare(b.id) : a.kind === 'activation' ? -1 : 1));
-  return { quantizers, ops, ignored: [...ignored.entries()].map(([node, reason]) => ({ node, reason })) };
+  return placementOf(idx, quantizers, ops, ignored);
 }
